@@ -1,0 +1,194 @@
+"""The ``"sa"`` backend: simulated annealing with a compiled single-spin-flip kernel.
+
+Same options as dwave-samplers' ``SimulatedAnnealingSampler`` (reads, sweeps, β range and schedule, warm starts,
+Gibbs or Metropolis acceptance, random visiting order), plus ``time_limit`` (anneal more reads until the deadline,
+keep the best), ``num_threads`` (reads in parallel; results do not depend on it) and ``polish`` (steepest descent
+to a local minimum after annealing).
+
+Example:
+    >>> import dimod, qiopt
+    >>> bqm = dimod.BQM({}, {("a", "b"): 1.0, ("b", "c"): 1.0}, 0.0, "SPIN")
+    >>> sampleset = qiopt.get_backend("sa", num_reads=4, seed=1).sample(bqm)
+    >>> sampleset.first.energy
+    -2.0
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import dimod
+import numpy as np
+
+from qiopt.backends.base import Backend, RunOutput
+from qiopt.model import CompactModel
+from qiopt.options import (
+    Options,
+    one_of,
+    option,
+    optional,
+    positive_float,
+    positive_int,
+    seed_value,
+)
+
+__all__ = ["SimulatedAnnealingBackend", "SimulatedAnnealingOptions"]
+
+
+def _beta_range(name: str, value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        hot, cold = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"option {name!r} must be None or a pair [hot, cold] of positive numbers, "
+                         f"got {value!r}") from None
+    if not (0 < hot <= cold < float("inf")):
+        raise ValueError(f"option {name!r} must satisfy 0 < hot <= cold < inf, got {value!r}")
+    return (hot, cold)
+
+
+def _schedule(name: str, value: Any) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=float).ravel() if not isinstance(value, str) else np.array([np.nan])
+    if arr.size == 0 or not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError(f"option {name!r} must be a non-empty sequence of finite β ≥ 0, got {value!r}")
+    return tuple(arr.tolist())
+
+
+def _any(name: str, value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class SimulatedAnnealingOptions(Options):
+    num_reads: int = option(32, "Independent anneals (reads) per batch; samples returned.", check=positive_int)
+    num_sweeps: int = option(1000, "Sweeps per read (one sweep = one update attempt per variable).",
+                             check=positive_int)
+    num_sweeps_per_beta: int = option(1, "Sweeps at each β of the schedule; divides num_sweeps.",
+                                      check=positive_int)
+    beta_range: tuple[float, float] | None = option(
+        None, "[hot, cold] inverse temperatures; default derived from the model's biases.", check=_beta_range)
+    beta_schedule_type: str = option("geometric", "'geometric', 'linear' or 'custom' (uses beta_schedule).",
+                                     check=one_of("geometric", "linear", "custom"))
+    beta_schedule: tuple[float, ...] | None = option(
+        None, "Explicit β values (with beta_schedule_type='custom').", check=_schedule)
+    seed: int | None = option(None, "Random seed; the seed drawn when None is reported in info['options'].",
+                              check=seed_value)
+    initial_states: Any = option(None, "Warm start: samples (array, SampleSet, dicts) in the model's vartype.",
+                                 check=_any)
+    initial_states_generator: str = option(
+        "random", "Fills reads beyond initial_states: 'random', 'tile' (repeat them) or 'none' (error).",
+        check=one_of("random", "tile", "none"))
+    time_limit: float | None = option(None, "Seconds: keep annealing batches of reads until then, keep the best.",
+                                      check=optional(positive_float))
+    num_threads: int | None = option(None, "Threads for reads (default: all cores); results do not depend on it.",
+                                     check=optional(positive_int))
+    polish: bool = option(True, "Steepest descent to a local minimum after annealing.", check=one_of(True, False))
+    randomize_order: bool = option(False, "Visit variables in a random order each sweep.",
+                                   check=one_of(True, False))
+    proposal_acceptance_criteria: str = option("Metropolis", "'Metropolis' or 'Gibbs'.",
+                                               check=one_of("Metropolis", "Gibbs"))
+
+
+class SimulatedAnnealingBackend(Backend):
+    """Simulated annealing (single-spin-flip, compiled); the default backend."""
+
+    name = "sa"
+    options_type = SimulatedAnnealingOptions
+    requires = ("numba",)
+    summary = "simulated annealing, compiled multi-threaded kernel; the fast default for any model size"
+
+    def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
+        from qiopt.backends.annealing import kernels, schedule
+
+        betas, beta_range = _betas(model, options, schedule)
+        threads = options.num_threads or len(os.sched_getaffinity(0))
+        gibbs = options.proposal_acceptance_criteria == "Gibbs"
+        warm = _initial_spins(model, options.initial_states)
+        deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
+        best = None
+        batch = 0
+        while True:
+            started = time.perf_counter()
+            states = _start_states(model, options, warm, batch)
+            kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed,
+                           first_read=batch * options.num_reads, randomize_order=options.randomize_order,
+                           gibbs=gibbs, num_threads=threads)
+            if options.polish:
+                kernels.steepest_descent(model, states, num_threads=threads)
+            best = states if best is None else _keep_lowest(model, best, states, options.num_reads)
+            batch += 1
+            now = time.perf_counter()
+            if deadline is None or now + (now - started) > deadline:
+                break
+        info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
+                "num_batches": batch, "num_reads_annealed": batch * options.num_reads, "num_threads": threads}
+        return RunOutput(best, info)
+
+
+def _betas(model: CompactModel, options: Any, schedule: Any) -> tuple[np.ndarray, tuple[float, float]]:
+    if options.beta_schedule_type == "custom":
+        if options.beta_schedule is None:
+            raise ValueError("option 'beta_schedule' is required with beta_schedule_type='custom'")
+        betas = np.asarray(options.beta_schedule, dtype=np.float64)
+        return betas, (float(betas.min()), float(betas.max()))
+    if options.beta_schedule is not None:
+        raise ValueError("option 'beta_schedule' needs beta_schedule_type='custom'; "
+                         f"got beta_schedule_type={options.beta_schedule_type!r}")
+    if options.num_sweeps % options.num_sweeps_per_beta:
+        raise ValueError(f"option 'num_sweeps' ({options.num_sweeps}) must be a multiple of "
+                         f"'num_sweeps_per_beta' ({options.num_sweeps_per_beta})")
+    beta_range = options.beta_range or schedule.default_beta_range(model)
+    num_betas = options.num_sweeps // options.num_sweeps_per_beta
+    return schedule.beta_schedule(beta_range, num_betas, options.beta_schedule_type), tuple(beta_range)
+
+
+def _initial_spins(model: CompactModel, initial_states: Any) -> np.ndarray | None:
+    """Warm-start samples as ±1 int8 rows in the model's index order, or None."""
+    if initial_states is None:
+        return None
+    try:
+        array, labels = dimod.as_samples(initial_states)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
+    if array.shape[0] == 0:
+        return None
+    if set(labels) != set(model.labels) or len(labels) != model.num_variables:
+        raise ValueError("option 'initial_states' must give a value for every variable of the model and no "
+                         f"other; model has {model.num_variables} variables, initial_states has {len(labels)}")
+    position = {v: i for i, v in enumerate(labels)}
+    array = array[:, [position[v] for v in model.labels]]
+    allowed = {-1, 1} if model.vartype is dimod.SPIN else {0, 1}
+    if not set(np.unique(array).tolist()) <= allowed:
+        raise ValueError(f"option 'initial_states' values must be in {sorted(allowed)} for a "
+                         f"{model.vartype.name} model")
+    return model.from_vartype(array)
+
+
+def _start_states(model: CompactModel, options: Any, warm: np.ndarray | None, batch: int) -> np.ndarray:
+    reads, n = options.num_reads, model.num_variables
+    rng = np.random.default_rng([options.seed, batch])
+    states = (2 * rng.integers(0, 2, size=(reads, n), dtype=np.int8) - 1).astype(np.int8)
+    if warm is None:
+        if options.initial_states_generator == "none" and options.initial_states is None:
+            raise ValueError("initial_states_generator='none' needs initial_states for every read")
+        return states
+    given = min(len(warm), reads)
+    states[:given] = warm[:given]
+    if given < reads:
+        if options.initial_states_generator == "none":
+            raise ValueError(f"initial_states has {len(warm)} rows for num_reads={reads} and "
+                             "initial_states_generator='none'; give more rows or use 'random' or 'tile'")
+        if options.initial_states_generator == "tile":
+            states[given:] = np.resize(warm, (reads - given, n))
+    return np.ascontiguousarray(states)
+
+
+def _keep_lowest(model: CompactModel, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
+    both = np.concatenate([a, b])
+    return both[np.argsort(model.energies(both), kind="stable")[:k]]

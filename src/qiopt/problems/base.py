@@ -1,0 +1,80 @@
+"""The problem contract: domain data in, a model out, and any sample back to a domain answer.
+
+Every builder (:class:`~qiopt.problems.allocation.TaskAllocation`, load balancing, graph problems) subclasses
+:class:`Problem`. ``qiopt.solve(problem)`` builds the model, samples it, and fills ``Result.solution`` with
+:meth:`Problem.best_solution` of the sample set: the best decoded and repaired answer.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dimod
+
+__all__ = ["Problem", "Solution"]
+
+
+@dataclass
+class Solution:
+    """A domain answer.
+
+    Attributes:
+        assignment: the decision, in domain terms (e.g. ``{task: agent}``).
+        objective: the domain objective of ``assignment`` (lower is better), without penalties.
+        violations: ``{constraint name: amount}`` for every violated constraint (empty when feasible).
+        energy: the model energy of the sample it was decoded from, if any.
+        repaired: whether :meth:`Problem.repair` changed the decoded assignment.
+        details: problem-specific figures (e.g. makespan, imbalance, migrations).
+    """
+
+    assignment: Mapping[Any, Any]
+    objective: float
+    violations: dict[str, float] = field(default_factory=dict)
+    energy: float | None = None
+    repaired: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+class Problem(ABC):
+    """Base of every problem builder."""
+
+    @abstractmethod
+    def to_bqm(self) -> dimod.BinaryQuadraticModel:
+        """The model (objective plus penalties); its variable labels are documented by each builder."""
+
+    @abstractmethod
+    def decode(self, sample: Mapping[Any, int]) -> Solution:
+        """The domain answer a sample stands for, scored, with its violations named."""
+
+    @abstractmethod
+    def evaluate(self, assignment: Mapping[Any, Any]) -> Solution:
+        """Score any assignment in domain terms (also one produced by another tool)."""
+
+    def repair(self, solution: Solution) -> Solution:
+        """Make ``solution`` feasible where possible; the default returns it unchanged."""
+        return solution
+
+    def reference(self, method: str = "milp", time_limit: float | None = None) -> Solution:
+        """A classical reference answer (e.g. ``"milp"``, ``"greedy"``) to judge others by."""
+        raise ValueError(f"{type(self).__name__} has no reference method {method!r}")
+
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 32) -> Solution:
+        """Decode and repair the lowest-energy distinct samples; return the best feasible one by objective,
+        else the one with the smallest total violation."""
+        candidates = []
+        for datum in sampleset.aggregate().data(["sample", "energy"], sorted_by="energy"):
+            decoded = self.decode(datum.sample)
+            decoded.energy = float(datum.energy)
+            candidates.append(self.repair(decoded) if not decoded.feasible else decoded)
+            if len(candidates) >= max_candidates:
+                break
+        if not candidates:
+            raise ValueError("the sample set is empty: nothing to decode")
+        return min(candidates, key=lambda s: (not s.feasible, sum(s.violations.values()), s.objective))
