@@ -107,7 +107,7 @@ class Backend(dimod.Sampler):
         info = {"options": options.to_dict(), "backend": self.name, **out.info}
         sampleset = dimod.SampleSet.from_samples((samples, compact.labels), bqm.vartype, energies,
                                                  info=info, **vectors)
-        info["timing"] = _timing(t0, t1, t2)
+        sampleset.info["timing"] = _timing(t0, t1, t2)
         return sampleset
 
     @abstractmethod
