@@ -67,7 +67,7 @@ def test_whole_chain_failing_raises_with_every_failure():
     too_big = dimod.BQM({i: 1.0 for i in range(12)}, {}, 0.0, "SPIN")
     cfg = {"backend": "exact", "fallback": ["sa"], "backend_options": {"exact": {"max_variables": 4},
                                                                       "sa": {"beta_schedule_type": "custom"}}}
-    with pytest.raises(BackendError, match="exact: BackendError.*sa: ValueError"):
+    with pytest.raises(BackendError, match=r"exact: BackendError.*sa: ValueError"):
         qiopt.solve(too_big, config=cfg)
 
 

@@ -7,11 +7,16 @@ Example:
     -1.0
 """
 
+from importlib import metadata as _metadata
+
 from qiopt.backends.registry import available_backends, get_backend
 from qiopt.config import SolverConfig
 from qiopt.result import Result
 from qiopt.solve import solve
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("qiopt")
+except _metadata.PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
 
 __all__ = ["Result", "SolverConfig", "__version__", "available_backends", "get_backend", "solve"]

@@ -53,7 +53,7 @@ def _validate(bqm: dimod.BinaryQuadraticModel, *, allow_empty: bool = False) -> 
 def from_qubo(Q: Mapping[tuple[Any, Any], Any], offset: float = 0.0) -> dimod.BinaryQuadraticModel:
     """Build a BINARY model from a QUBO dict ``{(u, v): bias}``; ``(u, u)`` keys are linear biases.
 
-    >>> from_qubo({(0, 0): -1, (0, 1): 2}).energy({0: 1, 1: 0})
+    >>> float(from_qubo({(0, 0): -1, (0, 1): 2}).energy({0: 1, 1: 0}))
     -1.0
     """
     if not isinstance(Q, Mapping):
@@ -76,7 +76,7 @@ def from_ising(h: Mapping[Any, Any] | Any, J: Mapping[tuple[Any, Any], Any], off
                ) -> dimod.BinaryQuadraticModel:
     """Build a SPIN model from Ising biases ``h`` (dict or sequence) and couplings ``J {(u, v): bias}``.
 
-    >>> from_ising({"a": 1.0}, {("a", "b"): -1.0}).energy({"a": -1, "b": -1})
+    >>> float(from_ising({"a": 1.0}, {("a", "b"): -1.0}).energy({"a": -1, "b": -1}))
     -2.0
     """
     if not isinstance(h, Mapping):
@@ -107,7 +107,7 @@ def from_matrix(Q: Any, vartype: dimod.typing.VartypeLike = "BINARY", offset: fl
     (so an upper-triangular or a symmetric matrix both work as written). Variables are ``0..n-1``.
 
     >>> import numpy as np
-    >>> from_matrix(np.array([[-1.0, 2.0], [0.0, -1.0]])).energy([1, 1])
+    >>> float(from_matrix(np.array([[-1.0, 2.0], [0.0, -1.0]])).energy([1, 1]))
     0.0
     """
     vt = dimod.as_vartype(vartype)
@@ -148,7 +148,7 @@ def maxcut_bqm(graph: Any, weight: str = "weight") -> dimod.BinaryQuadraticModel
     The cut of a sample is ``(sum(w) - energy) / 2``. Edges without ``weight`` count 1.
 
     >>> import networkx as nx
-    >>> maxcut_bqm(nx.cycle_graph(4)).energy({0: 1, 1: -1, 2: 1, 3: -1})
+    >>> float(maxcut_bqm(nx.cycle_graph(4)).energy({0: 1, 1: -1, 2: 1, 3: -1}))
     -4.0
     """
     import networkx as nx

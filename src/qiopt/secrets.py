@@ -18,7 +18,8 @@ __all__ = ["SECRET_ENV_VARS", "redact", "register_secret"]
 
 SECRET_ENV_VARS = ("QISKIT_IBM_TOKEN",)
 _known: set[str] = set()
-_PATTERN = re.compile(r"(?i)\b(token|api[_-]?key|authorization|bearer|password|secret)(\s*[=:]\s*|\s+)(['\"]?)[^\s'\",;]{6,}")
+_PATTERN = re.compile(
+    r"(?i)\b(token|api[_-]?key|authorization|bearer|password|secret)(\s*[=:]\s*|\s+)(['\"]?)[^\s'\",;]{6,}")
 
 
 def register_secret(value: str | None) -> None:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import FAST_OPTIONS
 
 import qiopt
 from qiopt.testing import assert_backend_contract
-from tests.conftest import FAST_OPTIONS
 
 USABLE = [name for name, info in qiopt.available_backends().items() if info.usable]
 QUICK = [name for name in USABLE if name in ("sa", "exact")]

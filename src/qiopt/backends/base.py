@@ -9,7 +9,8 @@ Example:
     >>> import dimod, qiopt
     >>> sampler = qiopt.get_backend("exact")
     >>> sampleset = sampler.sample(dimod.BQM({"a": -1.0}, {}, 0.0, "BINARY"))
-    >>> sampleset.first.sample, sampleset.first.energy
+    >>> result = sampleset.first
+    >>> {v: int(x) for v, x in result.sample.items()}, float(result.energy)
     ({'a': 1}, -1.0)
 """
 

@@ -7,7 +7,7 @@ second per core on dense models; refuses models above ``max_variables`` (default
 Example:
     >>> import dimod, qiopt
     >>> bqm = dimod.BQM({"a": 1.0, "b": -1.0}, {("a", "b"): -2.0}, 0.0, "SPIN")
-    >>> qiopt.get_backend("exact").sample(bqm).first.energy
+    >>> float(qiopt.get_backend("exact").sample(bqm).first.energy)
     -2.0
 """
 

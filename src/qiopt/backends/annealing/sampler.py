@@ -9,7 +9,7 @@ Example:
     >>> import dimod, qiopt
     >>> bqm = dimod.BQM({}, {("a", "b"): 1.0, ("b", "c"): 1.0}, 0.0, "SPIN")
     >>> sampleset = qiopt.get_backend("sa", num_reads=4, seed=1).sample(bqm)
-    >>> sampleset.first.energy
+    >>> float(sampleset.first.energy)
     -2.0
 """
 
