@@ -1,0 +1,142 @@
+"""The Quick start demo (``qiopt demo`` / ``python -m qiopt``): plan travel-planning requests with ``"sa"``.
+
+It loads the embedded scenario ``qiopt/data/travel_planning.json`` (agents with capacities and skills,
+requests with demands, per-pair costs, affinities), solves it with the default backend (local, no
+credentials), prints the plan and compares it with the exact MILP reference when one is available.
+
+Example:
+    >>> import io
+    >>> from qiopt.demo import run_demo
+    >>> result = run_demo(stream=io.StringIO(), seed=1)  # doctest: +SKIP
+    >>> result.solution.feasible  # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections.abc import Mapping
+from importlib.resources import files
+from typing import Any, TextIO
+
+from qiopt.result import Result
+
+__all__ = ["format_allocation", "format_load_balancing", "format_result", "load_scenario", "run_demo",
+           "seed_option"]
+
+SCENARIO = "travel_planning.json"
+
+
+def load_scenario(name: str = SCENARIO) -> dict[str, Any]:
+    """The embedded scenario ``name`` (a JSON file under ``qiopt/data``) as a plain dict."""
+    return json.loads(files("qiopt").joinpath("data", name).read_text(encoding="utf-8"))
+
+
+def seed_option(backend: str, seed: int | None) -> dict[str, int]:
+    """``{"seed": seed}`` when a seed is given and ``backend`` has a ``seed`` option, else ``{}``."""
+    from qiopt.backends.registry import backend_class
+
+    return {} if seed is None or "seed" not in backend_class(backend).options_type.names() else {"seed": seed}
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [line.format(*header).rstrip(), line.format(*("-" * w for w in widths)).rstrip(),
+            *(line.format(*r).rstrip() for r in rows)]
+
+
+def _violations(solution: Any) -> str:
+    if solution.feasible:
+        return "feasible (no constraint violated)"
+    parts = ", ".join(f"{name} {amount:g}" for name, amount in solution.violations.items())
+    return f"INFEASIBLE: {parts}"
+
+
+def format_allocation(data: Mapping[str, Any], solution: Any) -> list[str]:
+    """Lines describing an allocation answer: who takes which task at what cost, and each agent's load."""
+    demand = {t["id"]: float(t.get("demand", 1)) for t in data["tasks"]}
+    costs = data.get("costs", {})
+    rows = []
+    for task in demand:
+        agent = solution.assignment.get(task)
+        cost = costs.get(task, {}).get(agent) if agent is not None else None
+        rows.append((str(task), "(unassigned)" if agent is None else str(agent), f"{demand[task]:g}",
+                     "-" if cost is None else f"{cost:g}"))
+    lines = _table(rows, ("task", "agent", "demand", "cost"))
+    used: dict[Any, float] = {}
+    for task, agent in solution.assignment.items():
+        if agent is not None:
+            used[agent] = used.get(agent, 0.0) + demand.get(task, 0.0)
+    load_rows = [(str(a["id"]), f"{used.get(a['id'], 0.0):g} / {float(a['capacity']):g}",
+                  str(sum(1 for v in solution.assignment.values() if v == a["id"]))) for a in data["agents"]]
+    lines += ["", *_table(load_rows, ("agent", "load / capacity", "tasks"))]
+    return lines
+
+
+def format_load_balancing(data: Mapping[str, Any], solution: Any) -> list[str]:
+    """Lines describing a rebalancing: each worker's load before and after, and the tasks that moved."""
+    load = {t["id"]: float(t["load"]) for t in data["tasks"]}
+    before: dict[Any, float] = {}
+    for t in data["tasks"]:
+        before[t.get("current")] = before.get(t.get("current"), 0.0) + load[t["id"]]
+    after: dict[Any, float] = {}
+    for task, worker in solution.assignment.items():
+        after[worker] = after.get(worker, 0.0) + load.get(task, 0.0)
+    rows = [(str(w["id"]), f"{before.get(w['id'], 0.0):g}", f"{after.get(w['id'], 0.0):g}",
+             f"{float(w.get('capacity', math.inf)):g}",
+             f"{after.get(w['id'], 0.0) / float(w.get('speed', 1)):.3g}") for w in data["workers"]]
+    lines = _table(rows, ("worker", "load before", "load after", "capacity", "time after"))
+    moved = [f"{t['id']}: {t.get('current')} -> {solution.assignment.get(t['id'])}" for t in data["tasks"]
+             if t.get("current") is not None and solution.assignment.get(t["id"]) != t.get("current")]
+    lines += ["", f"migrations ({len(moved)}): " + (", ".join(moved) if moved else "none")]
+    return lines
+
+
+def format_result(result: Result, seconds: float) -> list[str]:
+    """Summary lines common to every solve: backend, energy, objective, feasibility, time and any gap."""
+    lines = [f"backend: {result.backend}   energy: {result.best_energy:.6g}   time: {seconds:.2f} s"]
+    for failure in result.info.get("failures", []):
+        lines.append(f"  (fell back from {failure['backend']}: {failure['type']}: {failure['message']})")
+    solution = result.solution
+    if solution is not None:
+        repaired = " (repaired)" if solution.repaired else ""
+        lines.append(f"objective: {solution.objective:.6g}{repaired}   {_violations(solution)}")
+    if result.reference is not None:
+        ref = result.reference
+        lines.append(f"MILP reference objective: {ref.objective:.6g}   gap: {100 * result.gap:.2f} %")
+    return lines
+
+
+def run_demo(stream: TextIO | None = None, *, backend: str | None = None, seed: int | None = 7,
+             reference: str | None = "milp") -> Result:
+    """Solve the embedded travel-planning allocation, print the plan to ``stream`` and return the Result.
+
+    ``stream`` defaults to the current ``sys.stdout``.
+    ``backend`` defaults to the configured one (``"sa"``); ``reference`` names the classical method to compare
+    with (skipped, with a note, if the problem has none or it fails).
+    """
+    import qiopt
+    from qiopt.config import resolve_config
+    from qiopt.problems import TaskAllocation
+
+    stream = sys.stdout if stream is None else stream
+    data = load_scenario()
+    problem = TaskAllocation.from_dict(data)
+    print(f"qiopt demo: travel planning, {len(data['tasks'])} requests for {len(data['agents'])} agents",
+          file=stream)
+    started = time.perf_counter()
+    config = resolve_config(None, backend=backend)
+    result = qiopt.solve(problem, config=config, **seed_option(config.backend, seed))
+    seconds = time.perf_counter() - started
+    if reference is not None:
+        try:
+            result.reference = problem.reference(reference)
+        except (ValueError, ImportError, RuntimeError) as exc:
+            print(f"(no {reference} reference: {exc})", file=stream)
+    print("", *format_allocation(data, result.solution), "", *format_result(result, seconds),
+          sep="\n", file=stream)
+    return result

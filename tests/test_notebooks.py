@@ -1,0 +1,44 @@
+"""The notebooks run top to bottom (executed here, so they cannot rot) and are committed without outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import qiopt.problems
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NEEDS = {"02_task_allocation.ipynb": "TaskAllocation", "03_load_balancing.ipynb": "LoadBalancing"}
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    book = nbformat.read(path, as_version=4)
+    for cell in book.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear the outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("ipykernel")
+    needed = NEEDS.get(path.name)
+    if needed and not hasattr(qiopt.problems, needed):
+        pytest.skip(f"qiopt.problems.{needed} is missing")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    for key in [k for k in os.environ if k.startswith("QIOPT_")]:
+        monkeypatch.delenv(key)
+    book = nbformat.read(path, as_version=4)
+    nbclient.NotebookClient(book, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
