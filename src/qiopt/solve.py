@@ -20,6 +20,7 @@ from qiopt.backends.registry import backend_class, get_backend
 from qiopt.config import SolverConfig, resolve_config
 from qiopt.model import CompactModel, _validate, as_bqm
 from qiopt.problems.base import Problem
+from qiopt.progress import enabled as progress_enabled
 from qiopt.result import Result
 from qiopt.secrets import redact
 
@@ -29,7 +30,7 @@ __all__ = ["solve"]
 def solve(model: Any, *, backend: str | None = None,
           config: str | os.PathLike[str] | SolverConfig | dict[str, Any] | None = None,
           fallback: list[str] | tuple[str, ...] | None = None, time_limit: float | None = None,
-          reference: str | None = None, **options: Any) -> Result:
+          reference: str | None = None, progress: bool | None = None, **options: Any) -> Result:
     """Solve ``model`` with the configured backend and return a :class:`~qiopt.result.Result`.
 
     Args:
@@ -40,6 +41,7 @@ def solve(model: Any, *, backend: str | None = None,
         time_limit: seconds for the whole chain; each backend that has a ``time_limit`` option gets what remains.
         reference: for a problem, a classical reference method (e.g. ``"milp"``, ``"greedy"``) to compare with;
             the answer goes to ``Result.reference`` and the relative gap to ``Result.gap``.
+        progress: show a progress bar for long solves (True), never (False), or only on a terminal (None).
         **options: options of the chosen backend, overriding the config.
 
     Explicit arguments win over ``QIOPT_*`` environment variables, which win over the config file.
@@ -49,7 +51,8 @@ def solve(model: Any, *, backend: str | None = None,
     problem = model if isinstance(model, Problem) else None
     bqm = _validate(problem.to_bqm()) if problem is not None else as_bqm(model)
     compact = CompactModel.from_bqm(bqm)
-    sampleset, name, failures = _run_chain(cfg, bqm, compact, started)
+    with progress_enabled(progress):
+        sampleset, name, failures = _run_chain(cfg, bqm, compact, started)
     info = dict(sampleset.info)
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info, model=bqm)

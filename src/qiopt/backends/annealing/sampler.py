@@ -25,6 +25,7 @@ import numpy as np
 
 from qiopt.backends.base import Backend, RunOutput
 from qiopt.model import CompactModel
+from qiopt.progress import reporter
 from qiopt.options import (
     Options,
     one_of,
@@ -113,19 +114,22 @@ class SimulatedAnnealingBackend(Backend):
         deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
         best = None
         batch = 0
-        while True:
-            started = time.perf_counter()
-            states = _start_states(model, options, warm, batch)
-            kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed,
-                           first_read=batch * options.num_reads, randomize_order=options.randomize_order,
-                           gibbs=gibbs, num_threads=threads)
-            if options.polish:
-                kernels.steepest_descent(model, states, num_threads=threads)
-            best = states if best is None else _keep_lowest(model, best, states, options.num_reads)
-            batch += 1
-            now = time.perf_counter()
-            if deadline is None or now + (now - started) > deadline:
-                break
+        with reporter("sa", total=options.time_limit, unit="s") as bar:
+            while True:
+                started = time.perf_counter()
+                states = _start_states(model, options, warm, batch)
+                kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed,
+                               first_read=batch * options.num_reads, randomize_order=options.randomize_order,
+                               gibbs=gibbs, num_threads=threads)
+                if options.polish:
+                    kernels.steepest_descent(model, states, num_threads=threads)
+                best = states if best is None else _keep_lowest(model, best, states, options.num_reads)
+                batch += 1
+                now = time.perf_counter()
+                bar.update(now - started)
+                bar.set_postfix_str(f"{batch * options.num_reads} reads")
+                if deadline is None or now + (now - started) > deadline:
+                    break
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
                 "num_batches": batch, "num_reads_annealed": batch * options.num_reads, "num_threads": threads}
         return RunOutput(best, info)
