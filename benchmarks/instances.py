@@ -1,7 +1,7 @@
 """Load the shared benchmark instances (Gset max-cut, Beasley BQP) as :class:`dimod.BinaryQuadraticModel`.
 
 The files live outside the repository (default ``../shared/benchmarks`` relative to the repository root; see
-its README.md). Every loader is vectorised (``numpy.loadtxt`` + ``from_numpy_vectors``), so even G81 loads fast.
+its README.md). Loaders are vectorised (``numpy.loadtxt`` + ``from_numpy_vectors``), so even G81 loads fast.
 
 Example:
     >>> from benchmarks.instances import data_dir, load_gset
@@ -63,8 +63,8 @@ def load_beasley(name: str, folder: Path) -> tuple[dimod.BinaryQuadraticModel, i
     """
     size, k = name.removeprefix("bqp").split("-")
     path = folder / "bqp" / "beasley" / f"bqp{size}_{k}.qubo"
-    rows = [line.split() for line in path.read_text().splitlines() if line and not line.startswith(("c", "p"))]
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith(("c", "p"))]
+    arr = np.loadtxt(lines, dtype=np.float64, ndmin=2)
     i, j, q = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), -arr[:, 2]
     diag = i == j
     linear = np.zeros(int(size))

@@ -65,16 +65,29 @@ class Problem(ABC):
         """A classical reference answer (e.g. ``"milp"``, ``"greedy"``) to judge others by."""
         raise ValueError(f"{type(self).__name__} has no reference method {method!r}")
 
-    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 32) -> Solution:
-        """Decode and repair the lowest-energy distinct samples; return the best feasible one by objective,
-        else the one with the smallest total violation."""
+    def warm_starts(self) -> list[tuple[str, Solution]]:
+        """Extra starting answers for :meth:`best_solution` (e.g. a greedy baseline), as ``(name, solution)``."""
+        return []
+
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8) -> Solution:
+        """Decode and repair the ``max_candidates`` lowest-energy distinct samples (and any :meth:`warm_starts`);
+        return the best feasible one by objective, else the one with the smallest total violation.
+
+        ``details["start"]`` names where the answer came from (``"sample k"`` or a warm start's name).
+        """
         candidates = []
-        for datum in sampleset.aggregate().data(["sample", "energy"], sorted_by="energy"):
+        for k, datum in enumerate(sampleset.aggregate().data(["sample", "energy"], sorted_by="energy")):
+            if k >= max_candidates:
+                break
             decoded = self.decode(datum.sample)
             decoded.energy = float(datum.energy)
-            candidates.append(self.repair(decoded) if not decoded.feasible else decoded)
-            if len(candidates) >= max_candidates:
-                break
+            candidates.append(self._started(self.repair(decoded), f"sample {k}"))
         if not candidates:
             raise ValueError("the sample set is empty: nothing to decode")
+        candidates += [self._started(self.repair(sol), name) for name, sol in self.warm_starts()]
         return min(candidates, key=lambda s: (not s.feasible, sum(s.violations.values()), s.objective))
+
+    @staticmethod
+    def _started(solution: Solution, start: str) -> Solution:
+        solution.details["start"] = start
+        return solution

@@ -1,16 +1,16 @@
 """Compiled simulated-annealing kernels of the ``"sa"`` backend (numba, compiled lazily and cached on disk).
 
-Design, for throughput: reads are annealed in lockstep. A block of up to :data:`MAX_BLOCK` reads keeps its spins
-``S`` and local fields ``F = h + J s`` as float32 arrays laid out ``(n, reads)``, so visiting variable ``i`` reads
-row ``i`` once for every read of the block, and all per-read work (random draw, acceptance, flip) is a
-branch-free loop over the contiguous read axis that LLVM vectorises (AVX2/AVX-512). Only if at least one read
-flipped ``i`` are the neighbours' fields updated, again one vector loop per coupling. Each read draws from its
-own xorshift64 stream seeded from ``(seed, read index)``, and the visiting order (sequential, or a fresh random
-permutation per sweep drawn from ``seed`` alone and shared by all reads) never depends on the block, so a read's
-result is the same whatever the batching (``first_read``) or ``num_threads``. Acceptance uses a fast float32
-``exp`` (relative error < 1e-5); float32 fields are recomputed from the spins every :data:`REFRESH_SWEEPS`
-sweeps, so rounding never builds up. The kernels only produce states: the sampler recomputes every energy in
-float64.
+Design, for throughput: reads are annealed in lockstep. A block of up to :data:`MAX_BLOCK` reads keeps its
+spins ``S`` and local fields ``F = h + J s`` as float32 arrays laid out ``(n, reads)``, so visiting variable
+``i`` reads row ``i`` once for every read of the block, and all per-read work (random draw, acceptance, flip)
+is a branch-free loop over the contiguous read axis that LLVM vectorises (AVX2/AVX-512). Only if at least one
+read flipped ``i`` are the neighbours' fields updated, again a vector loop per coupling. Each read draws from
+its own xorshift64 stream seeded from ``(seed, read index)``, and the visiting order (sequential, or a fresh
+random permutation per sweep drawn from ``seed`` alone and shared by all reads) never depends on the block, so
+a read's result is the same whatever the batching (``first_read``) or ``num_threads``. Acceptance uses a fast
+float32 ``exp`` (relative error < 1e-5); float32 fields are recomputed from the spins every
+:data:`REFRESH_SWEEPS` sweeps, so rounding never builds up. The kernels only produce states: the sampler
+recomputes every energy in float64.
 
 Example:
     >>> import numpy as np, dimod
@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
@@ -103,6 +104,29 @@ def _permute(order: np.ndarray, state: np.uint64) -> np.uint64:
     return state
 
 
+@nb.njit(inline="always", fastmath=True, **_JIT)
+def _flip_reads(S: np.ndarray, F: np.ndarray, flip: np.ndarray, rng: np.ndarray, i: int, b2: np.float32,
+                gibbs: bool) -> np.float32:
+    """Propose flipping ``i`` in every read; store the spin changes in ``flip``, return their total size."""
+    moved = _F0
+    for r in range(S.shape[1]):
+        x = _xorshift64(rng[r])
+        rng[r] = x
+        u = np.float32((x >> np.uint64(40)) + np.uint64(1)) * _U24  # in (0, 1]
+        s = S[i, r]
+        x_neg = b2 * s * F[i, r]  # = -beta * dE of flipping i
+        if gibbs:  # u <= 1 / (1 + exp(beta dE)), with e = exp(-beta |dE|) <= 1 and no division
+            e = _exp_neg(-abs(x_neg))
+            accept = u * (_F1 + e) <= (e if x_neg < _F0 else _F1)
+        else:
+            accept = u <= _exp_neg(min(x_neg, _F0))
+        d = -_F2 * s if accept else _F0
+        flip[r] = d
+        S[i, r] = s + d
+        moved += abs(d)
+    return moved
+
+
 @nb.njit(fastmath=True, **_JIT)
 def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
                   data32: np.ndarray, betas: np.ndarray, sweeps_per_beta: int, states: np.ndarray, lo: int,
@@ -129,22 +153,9 @@ def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: 
                 order_rng = _permute(order, order_rng)
             for v in range(n):
                 i = order[v]
-                moved = _F0
-                for r in range(width):
-                    x = _xorshift64(rng[r])
-                    rng[r] = x
-                    u = np.float32((x >> np.uint64(40)) + np.uint64(1)) * _U24  # in (0, 1]
-                    s = S[i, r]
-                    x_neg = b2 * s * F[i, r]  # = -beta * dE of flipping i
-                    if gibbs:  # 1 / (1 + exp(beta dE)), from e = exp(-beta |dE|) <= 1
-                        e = _exp_neg(-abs(x_neg))
-                        p = (e if x_neg < _F0 else _F1) / (_F1 + e)
-                    else:
-                        p = _exp_neg(min(x_neg, _F0))
-                    d = -_F2 * s if u <= p else _F0
-                    flip[r] = d
-                    S[i, r] = s + d
-                    moved += abs(d)
+                # Literal flags, so that after inlining each call is a branch-free (vectorised) loop.
+                moved = (_flip_reads(S, F, flip, rng, i, b2, True) if gibbs
+                         else _flip_reads(S, F, flip, rng, i, b2, False))
                 if moved > _F0:
                     for k in range(indptr[i], indptr[i + 1]):
                         j, w = indices[k], data32[k]
@@ -179,10 +190,12 @@ def _descend(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nd
             gain[i] = -gain[i]
             for k in range(indptr[i], indptr[i + 1]):
                 j = indices[k]
-                gain[j] += 4.0 * data[k] * s[i] * s[j]
+                gain[j] -= 4.0 * data[k] * s[i] * s[j]
 
 
-def _check_states(cm: CompactModel, states: np.ndarray) -> None:
+def _check(cm: CompactModel, states: np.ndarray, num_threads: int) -> None:
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
     if not (isinstance(states, np.ndarray) and states.dtype == np.int8 and states.ndim == 2
             and states.shape[1] == cm.num_variables and states.flags.c_contiguous):
         raise ValueError(f"states must be a C-contiguous int8 array of shape (num_reads, {cm.num_variables})")
@@ -190,8 +203,6 @@ def _check_states(cm: CompactModel, states: np.ndarray) -> None:
 
 def _run(tasks: list[tuple[int, int]], work, num_threads: int) -> None:
     """Run ``work(lo, hi)`` for every task, on ``num_threads`` threads (the kernels release the GIL)."""
-    if num_threads < 1:
-        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
     if num_threads == 1 or len(tasks) == 1:
         for lo, hi in tasks:
             work(lo, hi)
@@ -205,11 +216,12 @@ def _blocks(num_reads: int, num_threads: int) -> list[tuple[int, int]]:
     count = -(-num_reads // MAX_BLOCK)
     count = min(num_reads, -(-count // num_threads) * num_threads)
     bounds = np.linspace(0, num_reads, count + 1).round().astype(int)
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def anneal(cm: CompactModel, betas: np.ndarray, sweeps_per_beta: int, states: np.ndarray, seed: int,
-           first_read: int = 0, randomize_order: bool = False, gibbs: bool = False, num_threads: int = 1) -> None:
+           first_read: int = 0, randomize_order: bool = False, gibbs: bool = False,
+           num_threads: int = 1) -> None:
     """Anneal each row of ``states`` (int8 ±1, shape ``(num_reads, n)``, C-contiguous) in place.
 
     ``sweeps_per_beta`` sweeps run at each value of ``betas``. Read ``k`` draws its random numbers only from
@@ -223,7 +235,7 @@ def anneal(cm: CompactModel, betas: np.ndarray, sweeps_per_beta: int, states: np
     >>> s = -np.ones((2, 1), dtype=np.int8); anneal(cm, np.array([10.0]), 1, s, seed=0); s.ravel().tolist()
     [1, 1]
     """
-    _check_states(cm, states)
+    _check(cm, states, num_threads)
     if sweeps_per_beta < 0:
         raise ValueError(f"sweeps_per_beta must be >= 0, got {sweeps_per_beta}")
     betas = np.ascontiguousarray(betas, dtype=np.float64)
@@ -233,8 +245,8 @@ def anneal(cm: CompactModel, betas: np.ndarray, sweeps_per_beta: int, states: np
     seed64 = np.uint64(int(seed) % 2**64)
 
     def work(lo: int, hi: int) -> None:
-        _anneal_block(cm.h, cm.indptr, cm.indices, cm.data, data32, betas, int(sweeps_per_beta), states, lo, hi,
-                      seed64, int(first_read), bool(randomize_order), bool(gibbs))
+        _anneal_block(cm.h, cm.indptr, cm.indices, cm.data, data32, betas, int(sweeps_per_beta), states,
+                      lo, hi, seed64, int(first_read), bool(randomize_order), bool(gibbs))
 
     _run(_blocks(states.shape[0], num_threads), work, num_threads)
 
@@ -242,14 +254,15 @@ def anneal(cm: CompactModel, betas: np.ndarray, sweeps_per_beta: int, states: np
 def steepest_descent(cm: CompactModel, states: np.ndarray, num_threads: int = 1) -> None:
     """Greedy polish in place: repeatedly flip the spin whose flip lowers the energy most, until none does.
 
-    Every row of ``states`` (int8 ±1, C-contiguous) ends in a single-flip local minimum, never higher in energy.
+    Every row of ``states`` (int8 ±1, C-contiguous) ends in a single-flip local minimum, never higher in
+    energy.
 
     >>> import numpy as np, dimod
     >>> cm = CompactModel.from_bqm(dimod.BinaryQuadraticModel({}, {(0, 1): 1.0}, 0.0, "SPIN"))
     >>> s = np.ones((1, 2), dtype=np.int8); steepest_descent(cm, s); s.tolist()
     [[-1, 1]]
     """
-    _check_states(cm, states)
+    _check(cm, states, num_threads)
     if states.shape[0] == 0:
         return
     rows = np.repeat(np.arange(cm.num_variables), np.diff(cm.indptr))
@@ -257,4 +270,5 @@ def steepest_descent(cm: CompactModel, states: np.ndarray, num_threads: int = 1)
     tol = 1e-12 * float((np.abs(cm.h) + row_abs).max())
     step = -(-states.shape[0] // num_threads)
     tasks = [(lo, min(lo + step, states.shape[0])) for lo in range(0, states.shape[0], step)]
-    _run(tasks, lambda lo, hi: _descend(cm.h, cm.indptr, cm.indices, cm.data, states, lo, hi, tol), num_threads)
+    _run(tasks, lambda lo, hi: _descend(cm.h, cm.indptr, cm.indices, cm.data, states, lo, hi, tol),
+         num_threads)

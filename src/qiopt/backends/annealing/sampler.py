@@ -126,7 +126,7 @@ class SimulatedAnnealingBackend(Backend):
                 best = states if best is None else _keep_lowest(model, best, states, options.num_reads)
                 batch += 1
                 now = time.perf_counter()
-                bar.update(now - started)
+                bar.update(now - started if bar.total is None else min(now - started, bar.total - bar.n))
                 bar.set_postfix_str(f"{batch * options.num_reads} reads")
                 if deadline is None or now + (now - started) > deadline:
                     break
