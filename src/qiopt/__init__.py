@@ -11,6 +11,15 @@ from importlib import metadata as _metadata
 
 from qiopt.backends.registry import available_backends, get_backend
 from qiopt.config import SolverConfig
+from qiopt.problems import (
+    AffinityClustering,
+    GraphPartitioning,
+    LoadBalancing,
+    MaxCut,
+    Problem,
+    Solution,
+    TaskAllocation,
+)
 from qiopt.result import Result
 from qiopt.solve import solve
 
@@ -19,4 +28,7 @@ try:
 except _metadata.PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Result", "SolverConfig", "__version__", "available_backends", "get_backend", "solve"]
+__all__ = [
+    "AffinityClustering", "GraphPartitioning", "LoadBalancing", "MaxCut", "Problem", "Result", "Solution",
+    "SolverConfig", "TaskAllocation", "__version__", "available_backends", "get_backend", "solve",
+]

@@ -1,0 +1,104 @@
+"""Checks of plain-data input shared by the builders; every error names the field or id and the fix.
+
+Example:
+    >>> rows = records([{"id": "a", "capacity": 2}], "agents", {"capacity"})
+    >>> rows[0]["capacity"]
+    2
+    >>> records([{"id": "a"}, {"id": "a"}], "agents", set())
+    Traceback (most recent call last):
+    ...
+    ValueError: agents: duplicate id 'a'; every id must be unique
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["affinity_matrix", "check_keys", "number", "read_json", "records"]
+
+
+def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """Refuse keys outside ``allowed``."""
+    if not isinstance(data, Mapping):
+        raise TypeError(f"{where} must be a dict, got {type(data).__name__}")
+    unknown = sorted(set(data) - allowed, key=str)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+
+
+def records(data: Any, field: str, optional: set[str]) -> list[dict[str, Any]]:
+    """A list of ``{"id": ..., <optional keys>}`` dicts with unique hashable ids (copies, never the input)."""
+    if isinstance(data, str | bytes) or not isinstance(data, Sequence):
+        raise TypeError(f"{field} must be a list of objects with an 'id', got {type(data).__name__}")
+    out, seen = [], set()
+    for k, row in enumerate(data):
+        where = f"{field}[{k}]"
+        check_keys(row, {"id", *optional}, where)
+        if "id" not in row:
+            raise ValueError(f"{where} has no 'id'; give every entry a unique id")
+        ident = row["id"]
+        if not isinstance(ident, Hashable) or isinstance(ident, bool):
+            raise TypeError(f"{where}: id must be a string or number, got {ident!r}")
+        if ident in seen:
+            raise ValueError(f"{field}: duplicate id {ident!r}; every id must be unique")
+        seen.add(ident)
+        out.append(dict(row))
+    if not out:
+        raise ValueError(f"{field} is empty; give at least one")
+    return out
+
+
+def number(value: Any, where: str, *, positive: bool = False, signed: bool = False) -> float:
+    """``value`` as a finite float ``≥ 0`` (``> 0`` when ``positive``, any sign when ``signed``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where} must be a number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out) or (not signed and (out < 0 or (positive and out == 0))):
+        rule = "" if signed else " > 0" if positive else " ≥ 0"
+        raise ValueError(f"{where} must be a finite number{rule}, got {value!r}")
+    return out
+
+
+def affinity_matrix(pairs: Any, index: Mapping[Hashable, int], kind: str) -> sp.csr_matrix:
+    """``[[id1, id2, w], ...]`` → symmetric sparse matrix over ``index`` (repeated pairs add up)."""
+    n = len(index)
+    if pairs is None:
+        return sp.csr_matrix((n, n))
+    if isinstance(pairs, str | bytes) or not isinstance(pairs, Sequence):
+        raise TypeError(f"affinity must be a list of [{kind}1, {kind}2, weight], got {type(pairs).__name__}")
+    rows, cols, vals = [], [], []
+    for k, entry in enumerate(pairs):
+        if isinstance(entry, str | bytes) or not isinstance(entry, Sequence) or len(entry) != 3:
+            raise ValueError(f"affinity[{k}] must be [{kind}1, {kind}2, weight], got {entry!r}")
+        u, v, w = entry
+        for ident in (u, v):
+            if ident not in index:
+                raise ValueError(f"affinity[{k}] names unknown {kind} {ident!r}; use ids from the {kind}s list")
+        if u == v:
+            raise ValueError(f"affinity[{k}] pairs {kind} {u!r} with itself; give two different ids")
+        w = number(w, f"affinity[{k}] weight", signed=True)
+        rows += [index[u], index[v]]
+        cols += [index[v], index[u]]
+        vals += [w, w]
+    out = sp.csr_matrix((np.array(vals), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+                        shape=(n, n))
+    out.sum_duplicates()
+    out.eliminate_zeros()
+    return out
+
+
+def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a JSON object from ``path``."""
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{os.fspath(path)}: expected a JSON object at the top level, got {type(data).__name__}")
+    return data

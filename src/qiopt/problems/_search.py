@@ -1,0 +1,193 @@
+"""Array form of an items → bins assignment problem, with its objective and a fast local search.
+
+Every builder of :mod:`qiopt.problems` that assigns items (tasks, nodes) to bins (agents, workers, groups) maps
+its domain data to :class:`AssignmentArrays`; scoring, repair, local search, greedy baselines and the MILP
+reference all work on it. An assignment is an int array ``a`` (``a[i]`` = bin of item ``i``, ``-1`` = none).
+
+Objective (lower is better)::
+
+    Σ_i cost[i, a_i]  −  Σ_{i<j, a_i = a_j} W_ij  +  Σ_b (L_b / speed_b − target)²      (last term if speed)
+
+where ``L_b`` is the total ``size`` on bin ``b``. Capacities ``L_b ≤ capacity_b`` are the only side constraint.
+
+Example:
+    >>> import numpy as np, scipy.sparse as sp
+    >>> arr = AssignmentArrays(np.array([[1.0, 2.0], [3.0, 1.0]]), np.ones(2), np.array([1.0, 1.0]),
+    ...                        sp.csr_matrix((2, 2)))
+    >>> a, stats = arr.search(np.array([-1, -1]))
+    >>> a.tolist(), arr.objective(a)
+    ([0, 1], 2.0)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from qiopt.constraints import grid
+
+__all__ = ["AssignmentArrays"]
+
+_FULL_SWAP_LIMIT = 300
+
+
+class AssignmentArrays:
+    """Items → bins data: ``cost (n, m)`` (``inf`` = not eligible), ``size (n,)``, ``capacity (m,)`` (``inf`` =
+    none), symmetric ``affinity (n, n)`` with zero diagonal, optional ``speed (m,)`` and ``target`` for the
+    squared-load term."""
+
+    def __init__(self, cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, affinity: sp.csr_matrix,
+                 speed: np.ndarray | None = None, target: float = 0.0) -> None:
+        self.cost = np.asarray(cost, dtype=np.float64)
+        self.n, self.m = self.cost.shape
+        self.eligible = np.isfinite(self.cost)
+        self.cost0 = np.where(self.eligible, self.cost, 0.0)
+        self.size = np.asarray(size, dtype=np.float64)
+        self.capacity = np.asarray(capacity, dtype=np.float64)
+        self.affinity = sp.csr_matrix(affinity, dtype=np.float64)
+        self.speed = None if speed is None else np.asarray(speed, dtype=np.float64)
+        self.target = float(target)
+        finite_caps = self.capacity[np.isfinite(self.capacity)]
+        scale = np.abs(self.cost0).max(axis=1).sum() + np.abs(self.affinity.data).sum() + 1.0
+        if self.speed is not None:
+            scale += float((((self.size.sum() / self.speed) + self.target) ** 2).sum())
+        self.big = scale / grid([*self.size, *finite_caps])
+        """Cost per unit of capacity overflow in the search: above any objective gain."""
+
+    # -- scoring ---------------------------------------------------------------------------------------------
+    def loads(self, a: np.ndarray) -> np.ndarray:
+        on = a >= 0
+        return np.bincount(a[on], weights=self.size[on], minlength=self.m)
+
+    def bin_terms(self, L: np.ndarray, bins: np.ndarray | slice = slice(None), overflow: bool = True
+                  ) -> np.ndarray:
+        """Per-bin squared-load term of loads ``L`` on ``bins``, plus ``big ×`` overflow when ``overflow``."""
+        out = np.zeros(np.shape(L))
+        if self.speed is not None:
+            out = out + (L / self.speed[bins] - self.target) ** 2
+        if overflow:
+            out = out + self.big * np.maximum(L - self.capacity[bins], 0.0)
+        return out
+
+    def neighbour_sums(self, a: np.ndarray) -> np.ndarray:
+        """``M[i, b] = Σ_{j on b} W_ij`` (dense ``(n, m)``)."""
+        on = np.flatnonzero(a >= 0)
+        onehot = sp.csr_matrix((np.ones(len(on)), (on, a[on])), shape=(self.n, self.m))
+        return np.asarray((self.affinity @ onehot).todense())
+
+    def objective(self, a: np.ndarray) -> float:
+        """The domain objective of ``a`` (unassigned items contribute nothing)."""
+        on = np.flatnonzero(a >= 0)
+        together = 0.5 * self.neighbour_sums(a)[on, a[on]].sum()
+        terms = self.bin_terms(self.loads(a), overflow=False).sum()
+        return float(self.cost0[on, a[on]].sum() - together + terms)
+
+    def overflow(self, a: np.ndarray) -> np.ndarray:
+        """Capacity excess of each bin (0 where it holds)."""
+        return np.maximum(self.loads(a) - self.capacity, 0.0)
+
+    # -- local search ----------------------------------------------------------------------------------------
+    def move_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Change of objective + ``big`` × overflow when item ``rows[k]`` moves to bin ``b``: ``(len(rows), m)``;
+        ``inf`` for ineligible bins and the current one."""
+        cur = a[rows]
+        join = self.bin_terms(L[None, :] + self.size[rows, None]) - self.bin_terms(L)[None, :]
+        delta = self.cost[rows] + join - M[rows]
+        placed = cur >= 0
+        k, c = np.flatnonzero(placed), cur[placed]
+        leave = self.bin_terms(L[c] - self.size[rows[k]], c) - self.bin_terms(L[c], c)
+        delta[k] += (-self.cost0[rows[k], c] + M[rows[k], c] + leave)[:, None]
+        delta[k, c] = np.inf
+        return delta
+
+    def _swap_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Change when item ``rows[k]`` and item ``j`` exchange bins: ``(len(rows), n)``."""
+        ai, aj = a[rows], a
+        allj = np.arange(self.n)
+        i_to = self.cost[rows][:, aj] - self.cost0[rows, ai][:, None] - M[rows][:, aj] + M[rows, ai][:, None]
+        j_to = self.cost[allj[None, :], ai[:, None]] - self.cost0[allj, aj][None, :] \
+            - M[allj[None, :], ai[:, None]] + M[allj, aj][None, :]
+        ds = self.size[allj][None, :] - self.size[rows][:, None]
+        la, lb = L[ai][:, None], L[aj][None, :]
+        bins = (self.bin_terms(la + ds, ai[:, None]) - self.bin_terms(la, ai[:, None])
+                + self.bin_terms(lb - ds, aj[None, :]) - self.bin_terms(lb, aj[None, :]))
+        delta = i_to + j_to + bins + 2.0 * self.affinity[rows].toarray()
+        delta[(ai[:, None] == aj[None, :]) | (ai[:, None] < 0) | (aj[None, :] < 0)] = np.inf
+        return delta
+
+    def _swap_rows(self, a: np.ndarray, L: np.ndarray) -> np.ndarray:
+        """All items when few; else the items on the two fullest and the two emptiest bins."""
+        if self.n <= _FULL_SWAP_LIMIT:
+            return np.arange(self.n)
+        ratio = L / (self.speed if self.speed is not None else np.where(np.isfinite(self.capacity),
+                                                                         self.capacity, 1.0))
+        order = np.argsort(ratio)
+        return np.flatnonzero(np.isin(a, np.concatenate([order[:2], order[-2:]])))
+
+    def place(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, i: int, b: int) -> None:
+        old = a[i]
+        start, end = self.affinity.indptr[i], self.affinity.indptr[i + 1]
+        nbr, w = self.affinity.indices[start:end], self.affinity.data[start:end]
+        if old >= 0:
+            L[old] -= self.size[i]
+            M[nbr, old] -= w
+        L[b] += self.size[i]
+        M[nbr, b] += w
+        a[i] = b
+
+    def search(self, a: np.ndarray, max_steps: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Insert unplaced items greedily (largest first), then best-improvement moves and swaps until no
+        step lowers objective + ``big`` × overflow. Returns the new assignment and what was done."""
+        a = np.array(a, dtype=np.int64)
+        a[(a >= 0) & ~self.eligible[np.arange(self.n), np.maximum(a, 0)]] = -1
+        L, M = self.loads(a), self.neighbour_sums(a)
+        stats = {"inserted": 0, "moves": 0, "swaps": 0}
+        for i in sorted(np.flatnonzero(a < 0), key=lambda i: -self.size[i]):
+            delta = self.move_deltas(a, L, M, np.array([i]))[0]
+            if np.isfinite(delta).any():
+                self.place(a, L, M, i, int(np.argmin(delta)))
+                stats["inserted"] += 1
+        tol = 1e-9 * (1.0 + abs(self.objective(a)))
+        rows = np.arange(self.n)
+        for _ in range(max_steps or 50 * self.n + 100):
+            moves = self.move_deltas(a, L, M, rows)
+            i, b = np.unravel_index(np.argmin(moves), moves.shape)
+            if moves[i, b] < -tol:
+                self.place(a, L, M, int(i), int(b))
+                stats["moves"] += 1
+                continue
+            srows = self._swap_rows(a, L)
+            swaps = self._swap_deltas(a, L, M, srows) if len(srows) else np.full((1, 1), np.inf)
+            k, j = np.unravel_index(np.argmin(swaps), swaps.shape)
+            if swaps[k, j] >= -tol:
+                break
+            i, bi, bj = int(srows[k]), int(a[srows[k]]), int(a[j])
+            self.place(a, L, M, i, bj)
+            self.place(a, L, M, int(j), bi)
+            stats["swaps"] += 1
+        return a, stats
+
+    def score(self, a: np.ndarray) -> float:
+        """Objective + ``big`` × overflow + ``big`` × size of unplaced items: what the search minimises."""
+        return self.objective(a) + self.big * (self.overflow(a).sum() + self.size[a < 0].sum())
+
+    def perturbed_search(self, a: np.ndarray, kicks: int, seed: int = 0, time_limit: float = 1.0
+                         ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Iterated local search: :meth:`search`, then up to ``kicks`` times move 2–4 random items to random
+        eligible bins and search again, keeping the best (seeded, stops after ``time_limit`` seconds)."""
+        rng = np.random.default_rng(seed)
+        deadline = time.perf_counter() + time_limit
+        best, stats = self.search(a)
+        best_score, improved, tried = self.score(best), 0, 0
+        while tried < kicks and time.perf_counter() < deadline:
+            trial = best.copy()
+            for i in rng.choice(self.n, size=min(self.n, int(rng.integers(2, 5))), replace=False):
+                trial[i] = rng.choice(np.flatnonzero(self.eligible[i]))
+            trial, _ = self.search(trial)
+            tried += 1
+            if (s := self.score(trial)) < best_score - 1e-9 * (1 + abs(best_score)):
+                best, best_score, improved = trial, s, improved + 1
+        return best, {**stats, "kicks": tried, "kicks_improved": improved}

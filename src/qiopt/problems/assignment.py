@@ -1,0 +1,232 @@
+"""The shared builder of every items → bins problem: model, decoding, scoring, repair and references.
+
+Variables are ``("x", item, bin)`` (1 = ``item`` goes to ``bin``), built only for the pairs the problem allows.
+Constraints (named as in :attr:`Solution.violations`): ``assign[item]`` (:class:`~qiopt.constraints.ExactlyOne`
+over the item's variables) and ``capacity[bin]`` (:class:`~qiopt.constraints.LinearInequality` on the sizes,
+slack variables ``("slack", "capacity[bin]", k)``). ``eligible[item]`` is reported by :meth:`evaluate` for an
+assignment to a bin the item may not use.
+
+Penalty weights (``problem.penalties``, also in ``Solution.details["penalties"]`` of decoded answers): by default
+both groups get :func:`qiopt.constraints.auto_weight` of the objective (1.5 × the largest single-flip change);
+``penalty=`` overrides them with a number (both groups) or a dict ``{"assign": w, "capacity": w}``.
+
+Repair (:meth:`AssignmentProblem.repair`) places unassigned items greedily, then runs best-improvement moves and
+swaps on objective + overflow (:meth:`~qiopt.problems._search.AssignmentArrays.search`); ``details["repair"]``
+says what it did and whether the answer is feasible.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Hashable, Mapping
+from functools import cached_property
+from typing import Any
+
+import dimod
+import numpy as np
+
+from qiopt.constraints import Constraint, ExactlyOne, LinearInequality, auto_weight, square
+from qiopt.problems._search import AssignmentArrays
+from qiopt.problems.base import Problem, Solution
+
+__all__ = ["AssignmentProblem"]
+
+PENALTY_GROUPS = ("assign", "capacity")
+
+
+class AssignmentProblem(Problem):
+    """Items → bins with costs, pairwise affinities, optional squared loads and capacities.
+
+    Subclasses provide the domain data; ``model_mask`` (default: the eligible pairs) chooses which pairs become
+    model variables, while scoring and repair may use every eligible pair.
+    """
+
+    def __init__(self, items: list[Hashable], bins: list[Hashable], arrays: AssignmentArrays,
+                 penalty: float | Mapping[str, float] | None = None, model_mask: np.ndarray | None = None,
+                 offset: float = 0.0) -> None:
+        self.items, self.bins, self.arrays, self.offset = list(items), list(bins), arrays, float(offset)
+        self._item_index = {t: i for i, t in enumerate(self.items)}
+        self._bin_index = {b: k for k, b in enumerate(self.bins)}
+        mask = arrays.eligible if model_mask is None else model_mask & arrays.eligible
+        self._pairs = np.argwhere(mask)
+        self.labels = [("x", self.items[i], self.bins[b]) for i, b in self._pairs]
+        """Model variables ``("x", item, bin)``, in model order."""
+        self._penalty = _check_penalty(penalty)
+
+    # -- model -----------------------------------------------------------------------------------------------
+    @cached_property
+    def objective_bqm(self) -> dimod.BinaryQuadraticModel:
+        """The objective alone as a BINARY model; its energy equals :meth:`evaluate`'s objective."""
+        arr, (ii, bb) = self.arrays, self._pairs.T
+        index = np.full((arr.n, arr.m), -1)
+        index[ii, bb] = np.arange(len(ii))
+        upper = arr.affinity.tocoo()
+        keep = upper.row < upper.col
+        r, c, w = upper.row[keep], upper.col[keep], upper.data[keep]
+        both = (index[r] >= 0) & (index[c] >= 0)
+        e, b = np.nonzero(both)
+        bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(
+            arr.cost0[ii, bb], (index[r[e], b], index[c[e], b], -w[e]), self.offset, dimod.BINARY,
+            variable_order=self.labels)
+        if arr.speed is not None:
+            for k in range(arr.m):
+                terms = {self.labels[index[i, k]]: arr.size[i] / arr.speed[k] for i in np.flatnonzero(index[:, k] >= 0)}
+                if terms:
+                    bqm.update(square(terms, -arr.target, 1.0))
+                else:
+                    bqm.offset += arr.target**2
+        return bqm
+
+    @cached_property
+    def constraints(self) -> list[Constraint]:
+        """``assign[item]`` for every item, ``capacity[bin]`` for every bin with a finite capacity."""
+        per_item: dict[int, list[Hashable]] = {}
+        per_bin: dict[int, dict[Hashable, float]] = {}
+        for (i, b), label in zip(self._pairs, self.labels, strict=True):
+            per_item.setdefault(int(i), []).append(label)
+            per_bin.setdefault(int(b), {})[label] = float(self.arrays.size[i])
+        out: list[Constraint] = [ExactlyOne(per_item.get(i, []), name=f"assign[{t}]")
+                                 for i, t in enumerate(self.items)]
+        out += [LinearInequality(per_bin.get(k, {}), cap, name=f"capacity[{b}]")
+                for k, (b, cap) in enumerate(zip(self.bins, self.arrays.capacity, strict=True))
+                if np.isfinite(cap)]
+        return out
+
+    @cached_property
+    def penalties(self) -> dict[str, float]:
+        """The penalty weight of each constraint group actually used in :meth:`to_bqm`."""
+        auto = auto_weight(self.objective_bqm)
+        return {group: float(self._penalty.get(group, auto)) for group in PENALTY_GROUPS}
+
+    @cached_property
+    def _bqm(self) -> dimod.BinaryQuadraticModel:
+        bqm = self.objective_bqm.copy()
+        for c in self.constraints:
+            bqm.update(c.penalty_bqm(self.penalties[c.name.split("[", 1)[0]]))
+        return bqm
+
+    def to_bqm(self) -> dimod.BinaryQuadraticModel:
+        """Objective + weighted penalties (a fresh copy each call)."""
+        return self._bqm.copy()
+
+    # -- answers ---------------------------------------------------------------------------------------------
+    def decode(self, sample: Mapping[Any, int]) -> Solution:
+        """The assignment a sample stands for; an item picked for several bins goes to the cheapest of them,
+        one picked for none to ``None``. Violations are measured on the raw sample."""
+        try:
+            x = np.array([sample[v] for v in self.labels], dtype=np.int8)
+        except KeyError as exc:
+            raise ValueError(f"sample has no value for model variable {exc.args[0]!r}") from None
+        chosen = self._pairs[x == 1]
+        a = np.full(self.arrays.n, -1)
+        order = np.argsort(-self.arrays.cost0[chosen[:, 0], chosen[:, 1]], kind="stable")
+        a[chosen[order, 0]] = chosen[order, 1]
+        full = {**dict(sample), **{v: 0 for c in self.constraints for v in c.slack_variables if v not in sample}}
+        violations = {c.name: v for c in self.constraints if (v := c.violation(full)) > 1e-9}
+        sol = self._solution(a, violations)
+        sol.details["penalties"] = dict(self.penalties)
+        return sol
+
+    def evaluate(self, assignment: Mapping[Any, Any]) -> Solution:
+        """Score ``{item: bin}`` (``None`` or a missing item = unassigned). Unknown ids raise ``ValueError``."""
+        a = np.full(self.arrays.n, -1)
+        for item, b in assignment.items():
+            if item not in self._item_index:
+                raise ValueError(f"assignment names unknown {self.item_kind} {item!r}; known: "
+                                 f"{_preview(self.items)}")
+            if b is not None and b not in self._bin_index:
+                raise ValueError(f"assignment sends {self.item_kind} {item!r} to unknown {self.bin_kind} {b!r}; "
+                                 f"known: {_preview(self.bins)}")
+            a[self._item_index[item]] = -1 if b is None else self._bin_index[b]
+        return self._solution(a)
+
+    def _solution(self, a: np.ndarray, violations: dict[str, float] | None = None) -> Solution:
+        arr = self.arrays
+        placed = a >= 0
+        ok = placed.copy()
+        ok[placed] = arr.eligible[np.flatnonzero(placed), a[placed]]
+        scored = np.where(ok, a, -1)
+        if violations is None:
+            violations = {f"assign[{self.items[i]}]": 1.0 for i in np.flatnonzero(~placed)}
+            violations |= {f"eligible[{self.items[i]}]": 1.0 for i in np.flatnonzero(placed & ~ok)}
+            violations |= {f"capacity[{self.bins[k]}]": float(v) for k, v in enumerate(arr.overflow(scored))
+                           if v > 1e-9}
+        assignment = {t: (self.bins[a[i]] if a[i] >= 0 else None) for i, t in enumerate(self.items)}
+        return Solution(assignment, arr.objective(scored) + self.offset, violations,
+                        details=self._details(scored))
+
+    def _details(self, a: np.ndarray) -> dict[str, Any]:
+        """Problem-specific figures of a scored assignment (subclasses extend)."""
+        return {"loads": dict(zip(self.bins, self.arrays.loads(a).tolist(), strict=True))}
+
+    def _as_array(self, solution: Solution) -> np.ndarray:
+        return np.array([self._bin_index.get(solution.assignment.get(t), -1) for t in self.items])
+
+    def repair(self, solution: Solution) -> Solution:
+        """Greedy placement of unassigned items, then moves and swaps until no step improves (see module)."""
+        before = self._as_array(solution)
+        after, stats = self.arrays.search(before)
+        out = self._solution(after)
+        out.energy, out.repaired = solution.energy, bool((after != before).any())
+        out.details["penalties"] = solution.details.get("penalties", {})
+        out.details["repair"] = {**stats, "objective_before": solution.objective,
+                                 "violations_before": dict(solution.violations),
+                                 "status": "feasible" if out.feasible else
+                                 "could not make feasible: " + ", ".join(sorted(out.violations))}
+        return out
+
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8) -> Solution:
+        """The base class's best candidate, then :attr:`kicks` rounds of perturbed local search on it
+        (``details["polish"]`` reports them); at most :attr:`polish_time` seconds. Large problems decode fewer
+        samples (``2000 // items``, at least 1), each repair being a full local search."""
+        best = super().best_solution(sampleset, max(1, min(max_candidates, 2000 // self.arrays.n)))
+        before = self._as_array(best)
+        after, stats = self.arrays.perturbed_search(before, self.kicks, seed=0, time_limit=self.polish_time)
+        if self.arrays.score(after) < self.arrays.score(before):
+            out = self._solution(after)
+            out.energy, out.repaired = best.energy, True
+            out.details = {**best.details, **out.details}
+            best = out
+        best.details["polish"] = {"kicks": stats["kicks"], "improved": stats["kicks_improved"]}
+        return best
+
+    kicks = 200
+    """Perturbation rounds of :meth:`best_solution` (0 turns the polish off)."""
+    polish_time = 1.0
+    """Seconds at most for those rounds."""
+
+    # -- references ------------------------------------------------------------------------------------------
+    item_kind = "item"
+    bin_kind = "bin"
+
+    def reference_methods(self) -> dict[str, Callable[[float | None], tuple[np.ndarray, dict[str, Any]]]]:
+        """``{name: f(time_limit) -> (assignment array, info)}``; subclasses list theirs."""
+        return {}
+
+    def reference(self, method: str = "milp", time_limit: float | None = None) -> Solution:
+        """Run a classical method; its info (status, bound, gap, seconds) is in ``details["reference"]``."""
+        methods = self.reference_methods()
+        if method not in methods:
+            raise ValueError(f"{type(self).__name__} has no reference method {method!r}; "
+                             f"choose one of {sorted(methods)}")
+        a, info = methods[method](time_limit)
+        sol = self._solution(a)
+        sol.details["reference"] = {"method": method, **info}
+        return sol
+
+
+def _preview(ids: list[Hashable], limit: int = 8) -> str:
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return f"[{shown}{', …' if len(ids) > limit else ''}]"
+
+
+def _check_penalty(penalty: float | Mapping[str, float] | None) -> dict[str, float]:
+    if penalty is None:
+        return {}
+    given = dict(penalty) if isinstance(penalty, Mapping) else dict.fromkeys(PENALTY_GROUPS, penalty)
+    for group, w in given.items():
+        if group not in PENALTY_GROUPS:
+            raise ValueError(f"penalty group {group!r} is unknown; use {list(PENALTY_GROUPS)}")
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not 0 < float(w) < float("inf"):
+            raise ValueError(f"penalty[{group!r}] must be a positive finite number, got {w!r}")
+    return {g: float(w) for g, w in given.items()}

@@ -1,0 +1,125 @@
+"""TaskAllocation: bad input, decode/evaluate round trips, repair, MILP agreement, the seed scenario."""
+
+import copy
+import itertools
+import json
+from importlib.resources import files
+
+import numpy as np
+import pytest
+
+import qiopt
+from qiopt.problems import Solution, TaskAllocation
+
+BASE = {"agents": [{"id": "a1", "capacity": 4, "skills": ["travel"]}, {"id": "a2", "capacity": 4, "skills": []}],
+        "tasks": [{"id": "t1", "demand": 2, "skill": "travel"}, {"id": "t2", "demand": 2}, {"id": "t3", "demand": 3}],
+        "costs": {"t1": {"a1": 1.0}, "t2": {"a1": 2.0, "a2": 1.0}, "t3": {"a1": 1.0, "a2": 3.0}},
+        "affinity": [["t2", "t3", 1.5]]}
+
+
+def _with(path, value):
+    d = copy.deepcopy(BASE)
+    target = d
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return d
+
+
+@pytest.mark.parametrize(("data", "match"), [
+    (_with(["agents", 1, "id"], "a1"), "duplicate id 'a1'"),
+    (_with(["tasks", 1, "id"], "t1"), "duplicate id 't1'"),
+    (_with(["agents", 0, "capacity"], -1), "agent 'a1' capacity"),
+    (_with(["tasks", 0, "demand"], -2), "task 't1' demand"),
+    (_with(["tasks", 0, "skill"], "diving"), "task 't1' needs skill 'diving'"),
+    (_with(["costs", "t9"], {"a1": 1}), "unknown task 't9'"),
+    (_with(["costs", "t1"], {"a7": 1}), "unknown agent 'a7'"),
+    (_with(["affinity"], [["t1", "zz", 1]]), "unknown task 'zz'"),
+    (_with(["tasks", 2, "demand"], 5), "task 't3' \\(demand 5\\) fits no eligible agent"),
+    (_with(["agents", 1, "capacity"], 2), "total demand 7 exceeds total capacity 6"),
+    (_with(["colour"], "red"), "unknown key"),
+])
+def test_bad_input_names_the_culprit(data, match):
+    with pytest.raises(ValueError, match=match):
+        TaskAllocation.from_dict(data)
+
+
+def test_input_not_mutated_and_json(tmp_path):
+    before = copy.deepcopy(BASE)
+    TaskAllocation.from_dict(BASE)
+    assert before == BASE
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(BASE))
+    assert TaskAllocation.from_json(path).items == ["t1", "t2", "t3"]
+
+
+def test_only_eligible_variables_and_penalties_reported():
+    p = TaskAllocation.from_dict(BASE)
+    xs = [v for v in p.to_bqm().variables if v[0] == "x"]
+    assert ("x", "t1", "a2") not in xs and len(xs) == 5
+    assert set(p.penalties) == {"assign", "capacity"} and min(p.penalties.values()) > 0
+    p2 = TaskAllocation.from_dict(BASE, penalty={"capacity": 50.0})
+    assert p2.penalties["capacity"] == 50.0
+
+
+def test_decode_evaluate_round_trip_on_every_sample():
+    p = TaskAllocation.from_dict(BASE)
+    bqm, obj = p.to_bqm(), p.objective_bqm
+    labels = list(bqm.variables)
+    for bits in itertools.product((0, 1), repeat=len(labels)):
+        sample = dict(zip(labels, bits, strict=True))
+        sol = p.decode(sample)
+        again = p.evaluate(sol.assignment)
+        if sol.feasible:
+            assert again.feasible and again.objective == pytest.approx(sol.objective)
+            assert sol.objective == pytest.approx(obj.energy({v: sample[v] for v in obj.variables}))
+            assert bqm.energy(sample) >= sol.objective - 1e-9
+        else:
+            penalty = bqm.energy(sample) - obj.energy({v: sample[v] for v in obj.variables})
+            assert penalty >= min(p.penalties.values()) - 1e-9
+
+
+def test_evaluate_foreign_assignment_and_errors():
+    p = TaskAllocation.from_dict(BASE)
+    sol = p.evaluate({"t1": "a2", "t2": "a1"})
+    assert sol.violations == {"assign[t3]": 1.0, "eligible[t1]": 1.0} and not sol.feasible
+    over = p.evaluate({"t1": "a1", "t2": "a1", "t3": "a1"})
+    assert over.violations == {"capacity[a1]": 3.0}
+    with pytest.raises(ValueError, match="unknown agent 'zz'"):
+        p.evaluate({"t1": "zz"})
+    repaired = p.repair(over)
+    assert repaired.feasible and repaired.details["repair"]["status"] == "feasible"
+
+
+def test_repair_says_when_it_cannot():
+    p = TaskAllocation.from_dict({"agents": [{"id": "a", "capacity": 3}, {"id": "b", "capacity": 3}],
+                                  "tasks": [{"id": f"t{i}", "demand": 2} for i in range(3)]})
+    out = p.repair(Solution({}, 0.0))
+    assert not out.feasible and out.details["repair"]["status"].startswith("could not make feasible")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_agrees_with_milp_on_small_instances(seed):
+    p = TaskAllocation.random(8, 3, tightness=0.8, seed=seed)
+    milp = p.reference("milp", time_limit=10)
+    if milp.details["reference"]["status"] != "optimal" or not milp.feasible:
+        pytest.skip("infeasible random instance")
+    result = qiopt.solve(p, backend="sa", seed=seed, num_reads=16, num_sweeps=500, reference="milp")
+    assert result.solution.feasible
+    assert result.solution.objective == pytest.approx(milp.objective, abs=1e-6)
+    assert result.gap == pytest.approx(0.0, abs=1e-9)
+    brute = min(p.evaluate(dict(zip(p.items, c, strict=True))).objective
+                for c in itertools.product(p.bins, repeat=len(p.items))
+                if p.evaluate(dict(zip(p.items, c, strict=True))).feasible)
+    assert milp.objective == pytest.approx(brute)
+
+
+def test_greedy_reference_and_seed_scenario():
+    p = TaskAllocation.from_json(files("qiopt") / "data" / "travel_planning.json")
+    greedy = p.reference("greedy")
+    result = qiopt.solve(p, backend="sa", seed=1, reference="milp", time_limit=5)
+    sol = result.solution
+    assert sol.feasible and sol.objective <= greedy.objective + 1e-9 and result.gap <= 0.01
+    plan = p.format_plan(sol)
+    assert "Travel agent 1" in plan and "feasible" in plan
+    assert np.isfinite(sol.details["penalties"]["assign"])

@@ -1,0 +1,64 @@
+"""Every constraint encoding, checked exhaustively on tiny cases: feasible ⇔ zero penalty (at the best slack)."""
+
+import itertools
+
+import dimod
+import numpy as np
+import pytest
+
+from qiopt.constraints import AtMostK, ExactlyOne, LinearEquality, LinearInequality, auto_weight, grid
+
+VARS = ["a", "b", "c", "d"]
+
+
+def _min_penalty(constraint, weight, x):
+    bqm = constraint.penalty_bqm(weight)
+    slack = constraint.slack_variables
+    best = np.inf
+    for z in itertools.product((0, 1), repeat=len(slack)):
+        sample = {**x, **dict(zip(slack, z, strict=True))}
+        best = min(best, bqm.energy({v: sample[v] for v in bqm.variables}) if bqm.num_variables else bqm.offset)
+    return best
+
+
+CASES = [ExactlyOne(VARS), AtMostK(VARS, 1), AtMostK(VARS, 2),
+         LinearEquality(dict(zip(VARS, [1, 2, 3, 1], strict=True)), 3),
+         LinearInequality(dict(zip(VARS, [2, 3, 4, 1], strict=True)), 5),
+         LinearInequality(dict(zip(VARS, [1.5, -0.5, 2.5, 1], strict=True)), 2),
+         LinearInequality(dict(zip(VARS, [2, 4, 6, 2], strict=True)), 6), LinearInequality({"a": 1, "b": 1}, 5)]
+
+
+@pytest.mark.parametrize("constraint", CASES, ids=lambda c: type(c).__name__)
+@pytest.mark.parametrize("weight", [1.0, 7.5])
+def test_feasible_iff_zero_penalty(constraint, weight):
+    for bits in itertools.product((0, 1), repeat=len(VARS)):
+        x = dict(zip(VARS, bits, strict=True))
+        penalty, violated = _min_penalty(constraint, weight, x), constraint.violation(x) > 0
+        if violated:
+            assert penalty >= weight - 1e-9, (x, penalty)
+        else:
+            assert abs(penalty) < 1e-9, (x, penalty)
+
+
+def test_slack_is_log_encoded_and_redundant_constraints_add_nothing():
+    assert LinearInequality(dict.fromkeys(VARS, 1), 3).num_slack == 2
+    assert LinearInequality({"a": 1, "b": 1}, 5).penalty_bqm(3.0).num_variables == 0
+    assert AtMostK(VARS, 1).num_slack == 0
+
+
+def test_grid_and_errors():
+    assert grid([2, 4, 10]) == 2.0 and grid([0.5, 1.25]) == 0.25
+    with pytest.raises(ValueError, match="can never hold"):
+        LinearInequality({"a": 1}, -1, name="neg")
+    with pytest.raises(ValueError, match="positive"):
+        auto_weight(dimod.BQM("BINARY"), factor=0)
+
+
+def test_auto_weight_exceeds_any_single_flip():
+    bqm = dimod.generators.gnp_random_bqm(6, 0.5, "BINARY", random_state=3)
+    w = auto_weight(bqm)
+    for bits in itertools.product((0, 1), repeat=6):
+        x = dict(zip(bqm.variables, bits, strict=True))
+        for v in bqm.variables:
+            y = {**x, v: 1 - x[v]}
+            assert abs(bqm.energy(y) - bqm.energy(x)) < w
