@@ -1,0 +1,277 @@
+"""The ``"qaoa"`` backend: QAOA optimised on a local simulator, then sampled on Qiskit Aer.
+
+The loop never rebuilds anything: the cost diagonal is computed once, each angle set costs ``reps`` passes of
+a numba statevector engine equivalent to the ``qaoa_ansatz`` circuit (:class:`~qiopt.backends._qiskit.DiagonalQAOA`;
+``method="matrix_product_state"`` uses Aer's ``EstimatorV2`` instead), and the final ``shots`` come from Aer's
+``SamplerV2`` on the circuit transpiled once. Initial angles: ``"fixed"`` (Wurtz & Lykov 2021 for unweighted
+3-regular max-cut, else a linear ramp), ``"interp"`` (Zhou et al. 2020, depth grown 1 → ``reps``) or
+``"random"`` with restarts. ``cvar_alpha`` < 1 optimises CVaR (Barkoutsos et al. 2020); ``warm_start``
+(Egger et al. 2021) starts from an SA or relaxed solution with the matching mixer.
+
+Example:
+    >>> import networkx as nx, qiopt
+    >>> bqm = qiopt.model.maxcut_bqm(nx.cycle_graph(6))
+    >>> result = qiopt.get_backend("qaoa", reps=2, seed=1).sample(bqm)
+    >>> result.first.energy
+    -6.0
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import dimod
+import numpy as np
+
+from qiopt.backends.base import Backend, BackendError, RunOutput
+from qiopt.model import CompactModel
+from qiopt.options import Options, one_of, option, optional, positive_float, positive_int, seed_value
+
+__all__ = ["QAOABackend", "QAOAOptions", "initial_angles"]
+
+OPTIMIZERS = ("COBYLA", "Nelder-Mead", "Powell", "L-BFGS-B", "BFGS", "SLSQP")
+# Wurtz & Lykov, PRA 104, 052419 (2021), table I, in qiopt's convention (module _qiskit): γ = γ_C / 2, β = -β_C.
+_FIXED_3REG = {1: ((0.616,), (0.393,)), 2: ((0.488, 0.898), (0.555, 0.293)),
+               3: ((0.422, 0.798, 0.937), (0.609, 0.459, 0.235))}
+
+
+def _angles(name: str, value: Any) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    values = np.asarray(value, dtype=np.float64).ravel()
+    if values.size == 0 or values.size % 2 or not np.isfinite(values).all():
+        raise ValueError(f"option {name!r} must be 2*reps finite angles [γ_0.., β_0..], got {value!r}")
+    return tuple(values.tolist())
+
+
+def _alpha(name: str, value: Any) -> float:
+    value = positive_float(name, value)
+    if value > 1:
+        raise ValueError(f"option {name!r} must be in (0, 1], got {value!r}")
+    return value
+
+
+def _epsilon(name: str, value: Any) -> float:
+    value = positive_float(name, value)
+    if value >= 0.5:
+        raise ValueError(f"option {name!r} must be in (0, 0.5), got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class QAOAOptions(Options):
+    reps: int = option(1, "QAOA depth p (cost + mixer layers).", check=positive_int)
+    shots: int = option(1024, "Final samples drawn from the optimised circuit on Aer's SamplerV2.",
+                        check=positive_int)
+    seed: int | None = option(None, "Random seed (initial angles, sampling, transpiler).", check=seed_value)
+    optimizer: str = option("COBYLA", "A scipy.optimize.minimize method: " + ", ".join(OPTIMIZERS) + ".",
+                            check=one_of(*OPTIMIZERS))
+    maxiter: int = option(100, "Optimiser iterations (per depth for init='interp', per restart for 'random').",
+                          check=positive_int)
+    initial_point: tuple[float, ...] | None = option(
+        None, "Initial angles [γ_0..γ_{p-1}, β_0..β_{p-1}]; overrides init.", check=_angles)
+    init: str = option("fixed", "'fixed' (literature angles or a linear ramp), 'interp' (grow depth 1 → reps) "
+                       "or 'random' (restarts).", check=one_of("fixed", "interp", "random"))
+    restarts: int = option(4, "Random starts for init='random' (all first evaluated together).",
+                           check=positive_int)
+    cvar_alpha: float = option(1.0, "Optimise the mean of the best alpha fraction of outcomes (1: plain <H>).",
+                               check=_alpha)
+    warm_start: str | None = option(None, "None, 'sa' (a simulated-annealing answer) or 'relaxed' (a local optimum "
+                                    "of the continuous relaxation): warm-start state and mixer.",
+                                    check=optional(one_of("sa", "relaxed")))
+    warm_epsilon: float = option(0.25, "Warm start: clip the start values to [eps, 1 - eps].", check=_epsilon)
+    method: str = option("automatic", "'statevector', 'matrix_product_state' or 'automatic' (statevector when "
+                         "it fits in memory).", check=one_of("automatic", "statevector", "matrix_product_state"))
+    max_qubits: int = option(28, "Refuse models with more variables than this.", check=positive_int)
+    time_limit: float | None = option(None, "Seconds for the optimisation; stops with the best angles so far.",
+                                      check=optional(positive_float))
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+class QAOABackend(Backend):
+    """QAOA on Qiskit Aer (exact statevector loop, Aer sampling); small models (≤ ``max_qubits``)."""
+
+    name = "qaoa"
+    options_type = QAOAOptions
+    requires = ("qiskit", "qiskit_aer")
+    install_hint = "pip install qiskit qiskit-aer"
+    summary = "QAOA simulated with Qiskit Aer (up to ~28 variables)"
+
+    def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
+        from qiopt.backends import _qiskit as qk
+
+        started = time.perf_counter()
+        n = model.num_variables
+        method = _choose_method(n, options)
+        theta = warm_start_angles(model, bqm, options)
+        operator = qk.ising_operator(model)
+        circuit = qk.qaoa_circuit(operator, options.reps, theta)
+        if method == "statevector":
+            engine = qk.DiagonalQAOA(qk.cost_diagonal(model), theta)
+            batch = _Objective(lambda x: engine.expectation(x, options.cvar_alpha), options, started)
+        else:
+            if options.cvar_alpha < 1:
+                raise ValueError("option 'cvar_alpha' < 1 needs method='statevector' (exact probabilities)")
+            batch = _Objective(_mps_objective(qk.qaoa_circuit(operator, options.reps, theta, measure=False),
+                                              operator, options.seed), options, started)
+        x = _optimise(batch, model, options)
+        spins, counts = qk.aer_sample(circuit, x, options.shots, options.seed, method)
+        p = len(x) // 2
+        info = {"optimal_parameters": {"gamma": x[:p].tolist(), "beta": x[p:].tolist()},
+                "objective_trace": batch.trace, "num_evaluations": len(batch.trace), "method": method,
+                "stopped_by_time_limit": batch.out_of_time}
+        if method == "statevector":
+            info.update(_approximation(engine, x))
+        return RunOutput(spins, info, counts)
+
+
+def _choose_method(n: int, options: Any) -> str:
+    from qiopt.backends._qiskit import statevector_bytes
+
+    if n > options.max_qubits:
+        raise BackendError(f"qaoa backend: the model has {n} variables, above max_qubits={options.max_qubits} "
+                           f"(a statevector needs {statevector_bytes(n) / 2**30:.1f} GiB); use backend 'sa'")
+    need, have = statevector_bytes(n), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if options.method == "automatic":
+        return "statevector" if need <= 0.8 * have else "matrix_product_state"
+    if options.method == "statevector" and need > 0.8 * have:
+        raise BackendError(f"qaoa backend: {n} qubits need {need / 2**30:.1f} GiB for the statevector, this "
+                           f"machine has {have / 2**30:.1f} GiB; use method='matrix_product_state' or backend 'sa'")
+    return options.method
+
+
+def _mps_objective(circuit: Any, operator: Any, seed: int) -> Any:
+    """``<H>`` on Aer's EstimatorV2 with the matrix-product-state method, the circuit transpiled once."""
+    from qiskit import transpile
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.primitives import EstimatorV2
+
+    from qiopt.backends._qiskit import circuit_values
+
+    isa = transpile(circuit, AerSimulator(method="matrix_product_state"), seed_transpiler=seed)
+    estimator = EstimatorV2(options={"backend_options": {"method": "matrix_product_state"}})
+    return lambda x: float(estimator.run([(isa, operator, circuit_values(isa, x)[0])]).result()[0].data.evs)
+
+
+class _Objective:
+    """Counts evaluations, records the trace and enforces ``time_limit`` (keeping the best point)."""
+
+    def __init__(self, func: Any, options: Any, started: float) -> None:
+        self.func, self.trace = func, []
+        self.deadline = None if options.time_limit is None else started + options.time_limit
+        self.best: tuple[float, np.ndarray] | None = None
+        self.out_of_time = False
+
+    def __call__(self, x: np.ndarray) -> float:
+        if self.deadline is not None and time.perf_counter() > self.deadline and self.best is not None:
+            self.out_of_time = True
+            raise _OutOfTime
+        value = self.func(np.asarray(x, dtype=np.float64))
+        self.trace.append(value)
+        if self.best is None or value < self.best[0]:
+            self.best = (value, np.array(x, dtype=np.float64))
+        return value
+
+
+def initial_angles(model: CompactModel, reps: int) -> np.ndarray:
+    """``"fixed"`` angles: Wurtz & Lykov's for unweighted 3-regular max-cut (p ≤ 3), else a linear ramp.
+
+    >>> import networkx as nx
+    >>> from qiopt.model import maxcut_bqm
+    >>> initial_angles(CompactModel.from_bqm(maxcut_bqm(nx.complete_graph(4))), 1).tolist()
+    [0.308, -0.393]
+    """
+    degrees = np.diff(model.indptr)
+    w = model.data
+    if (reps in _FIXED_3REG and w.size and np.all(degrees == 3) and np.all(w == w[0]) and w[0] > 0
+            and not model.h.any()):
+        gammas, betas = _FIXED_3REG[reps]
+        return np.array([g / (2 * w[0]) for g in gammas] + [-b for b in betas])
+    scale = max(np.abs(model.h).max(initial=0.0), np.abs(w).max(initial=0.0)) or 1.0
+    f = (np.arange(reps) + 0.5) / reps
+    return np.concatenate([0.75 * f / scale, -0.75 * (1 - f)])
+
+
+def _interpolate(x: np.ndarray) -> np.ndarray:
+    """Zhou et al. (2020) INTERP: optimal depth-p angles → a depth-(p+1) start."""
+    p = len(x) // 2
+    out = []
+    for part in (x[:p], x[p:]):
+        padded = np.concatenate([[0.0], part, [0.0]])
+        i = np.arange(1, p + 2)
+        out.append((i - 1) / p * padded[i - 1] + (p - i + 1) / p * padded[i])
+    return np.concatenate(out)
+
+
+def _minimise(objective: _Objective, x0: np.ndarray, options: Any) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    try:
+        res = minimize(objective, x0, method=options.optimizer, options={"maxiter": options.maxiter})
+        return np.asarray(res.x, dtype=np.float64)
+    except _OutOfTime:
+        return objective.best[1]
+
+
+def _optimise(objective: _Objective, model: CompactModel, options: Any) -> np.ndarray:
+    if options.initial_point is not None:
+        x0 = np.asarray(options.initial_point)
+        if x0.size != 2 * options.reps:
+            raise ValueError(f"option 'initial_point' needs 2*reps = {2 * options.reps} angles, got {x0.size}")
+        return _minimise(objective, x0, options)
+    if options.init == "random":
+        rng = np.random.default_rng(options.seed)
+        scale = initial_angles(model, 1)[0] * 2
+        starts = rng.uniform(-1, 1, (options.restarts, 2 * options.reps)) * np.repeat([scale, np.pi / 4], options.reps)
+        values = [objective(x) for x in starts]  # one evaluation each, the best start first
+        results = [_minimise(objective, starts[k], options) for k in np.argsort(values)]
+        return min(results, key=lambda x: objective.func(x))
+    if options.init == "interp":
+        x = _minimise(objective, initial_angles(model, 1), options)
+        for _ in range(1, options.reps):
+            x = _minimise(objective, _interpolate(x), options)
+        return x
+    return _minimise(objective, initial_angles(model, options.reps), options)
+
+
+def _approximation(engine: Any, x: np.ndarray) -> dict[str, float]:
+    """Expected energy, its approximation ratio ``(E_max - <E>) / (E_max - E_min)`` and P(optimum)."""
+    probs = engine.probabilities(x)
+    e_min, e_max = float(engine.diag.min()), float(engine.diag.max())
+    expected = float(probs @ engine.diag)
+    ratio = 1.0 if e_max == e_min else (e_max - expected) / (e_max - e_min)
+    return {"expected_energy": expected, "ground_energy": e_min, "max_energy": e_max,
+            "approximation_ratio": ratio, "probability_of_ground": float(probs[engine.diag == e_min].sum())}
+
+
+def warm_start_angles(model: CompactModel, bqm: dimod.BinaryQuadraticModel, options: Any) -> np.ndarray | None:
+    """Egger et al. (2021): ``θ_i = 2 asin(sqrt(c_i))`` from an SA answer or a relaxed optimum, clipped to ε."""
+    if options.warm_start is None:
+        return None
+    if options.warm_start == "sa":
+        from qiopt.backends.registry import get_backend
+
+        best = get_backend("sa", num_reads=16, seed=options.seed).sample(bqm).first.sample
+        c = (model.from_vartype(np.array([best[v] for v in model.labels])) + 1) / 2.0
+    else:
+        from scipy.optimize import minimize
+        from scipy.sparse import csr_matrix
+
+        J = csr_matrix((model.data, model.indices, model.indptr), shape=(model.num_variables,) * 2)
+
+        def energy(x: np.ndarray) -> tuple[float, np.ndarray]:
+            s = 2 * x - 1
+            field = J @ s
+            return float(model.h @ s + 0.5 * s @ field), 2 * (model.h + field)
+
+        rng = np.random.default_rng(options.seed)
+        start = 0.5 + 0.01 * rng.standard_normal(model.num_variables)
+        c = minimize(energy, start, jac=True, method="L-BFGS-B", bounds=[(0, 1)] * model.num_variables).x
+    c = np.clip(c, options.warm_epsilon, 1 - options.warm_epsilon)
+    return 2 * np.arcsin(np.sqrt(c))

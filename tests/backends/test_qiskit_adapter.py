@@ -1,0 +1,63 @@
+"""The Qiskit adapter: Ising conversion against brute force, the statevector engine against Aer's circuit."""
+
+from __future__ import annotations
+
+import dimod
+import numpy as np
+import pytest
+
+from qiopt.backends import _qiskit as qk
+from qiopt.model import CompactModel
+
+
+def _random_model(n: int, vartype: str, seed: int) -> tuple[dimod.BinaryQuadraticModel, CompactModel]:
+    rng = np.random.default_rng(seed)
+    quad = {(i, j): rng.normal() for i in range(n) for j in range(i + 1, n) if rng.random() < 0.6}
+    bqm = dimod.BQM({i: rng.normal() for i in range(n)}, quad, rng.normal(), vartype)
+    return bqm, CompactModel.from_bqm(bqm)
+
+
+def _all_states(n: int) -> np.ndarray:
+    k = np.arange(2**n)
+    return (k[:, None] >> np.arange(n)) & 1  # column i = bit i of the basis index = qubit i
+
+
+@pytest.mark.parametrize("vartype", ["SPIN", "BINARY"])
+def test_operator_and_diagonal_equal_brute_force(vartype):
+    bqm, model = _random_model(6, vartype, seed=3)
+    bits = _all_states(6)
+    samples = bits if vartype == "BINARY" else 2 * bits - 1
+    expected = bqm.energies((samples, model.labels))
+    assert np.allclose(qk.cost_diagonal(model), expected)
+    assert np.allclose(qk.ising_operator(model).to_matrix(sparse=True).diagonal().real, expected)
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_engine_matches_aer_statevector_of_qaoa_ansatz(warm):
+    from qiskit_aer import AerSimulator
+
+    _, model = _random_model(5, "BINARY", seed=4)
+    rng = np.random.default_rng(0)
+    theta = rng.uniform(0.4, 2.7, 5) if warm else None
+    x = rng.normal(size=4)
+    circuit = qk.qaoa_circuit(qk.ising_operator(model), 2, theta, measure=False)
+    circuit = circuit.assign_parameters(qk.circuit_values(circuit, x)[0])
+    circuit.save_statevector()
+    aer = np.asarray(AerSimulator(method="statevector").run(circuit).result().get_statevector())
+    engine = qk.DiagonalQAOA(qk.cost_diagonal(model), theta)
+    assert abs(np.vdot(aer, engine.state(x))) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_cvar_is_mean_of_best_fraction():
+    engine = qk.DiagonalQAOA(np.array([0.0, 1.0, 2.0, 3.0]))
+    x = np.zeros(2)  # uniform state
+    assert engine.expectation(x) == pytest.approx(1.5)
+    assert engine.expectation(x, alpha=0.5) == pytest.approx(0.5)
+    assert engine.expectation(x, alpha=0.125) == pytest.approx(0.0)
+
+
+def test_decoding_bit_order():
+    spins, counts = qk.decode_counts({"001": 5, "110": 2}, 3)
+    assert spins.tolist() == [[1, -1, -1], [-1, 1, 1]] and counts.tolist() == [5, 2]
+    spins, counts = qk.decode_bits(np.array([[1, 0, 0], [1, 0, 0], [0, 1, 1]], dtype=bool))
+    assert spins.tolist() == [[-1, 1, 1], [1, -1, -1]] and counts.tolist() == [1, 2]
