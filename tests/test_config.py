@@ -117,3 +117,12 @@ def test_solver_config_object_validates():
         SolverConfig(backend="nope")
     with pytest.raises(TypeError, match="fallback"):
         SolverConfig(fallback="sa")
+
+
+def test_mapping_shaped_like_the_file():
+    data = {"solver": {"backend": "exact", "options": {"num_states": 2}}, "backends": {"sa": {"seed": 1}}}
+    cfg = resolve_config(data, env={})
+    assert cfg.backend == "exact" and cfg.options_for("exact") == {"num_states": 2}
+    assert cfg.options_for("sa") == {"seed": 1}
+    with pytest.raises(ValueError, match="solvr"):
+        resolve_config({"solver": {}, "solvr": {}}, env={})

@@ -32,7 +32,7 @@ from typing import Any
 
 from qiopt.options import positive_float, unknown_key_error
 
-__all__ = ["DEFAULT_BACKEND", "SolverConfig", "load_config", "resolve_config"]
+__all__ = ["DEFAULT_BACKEND", "SolverConfig", "load_config", "parse_config", "resolve_config"]
 
 DEFAULT_BACKEND = "sa"
 _SOLVER_KEYS = ("backend", "fallback", "time_limit", "options")
@@ -82,6 +82,11 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config file {p} is not valid TOML: {exc}") from None
+    return parse_config(data)
+
+
+def parse_config(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain settings from the file's shape (``{"solver": {...}, "backends": {...}}``), as :func:`load_config`."""
     for key in data:
         if key not in ("solver", "backends"):
             raise unknown_key_error("config table", key, ["solver", "backends"])
@@ -122,7 +127,8 @@ def resolve_config(config: str | os.PathLike[str] | SolverConfig | Mapping[str, 
                    env: Mapping[str, str] | None = None) -> SolverConfig:
     """Merge the sources into one validated :class:`SolverConfig`.
 
-    ``config`` is a file path, a ready :class:`SolverConfig`, a mapping of the same keys, or None (then
+    ``config`` is a file path, a ready :class:`SolverConfig`, a mapping shaped like the file
+    (``{"solver": {...}, "backends": {...}}``) or like :class:`SolverConfig`'s fields, or None (then
     ``QIOPT_CONFIG`` names a file, if set). ``options`` apply to the resolved backend. ``env`` defaults to
     ``os.environ``.
     """
@@ -131,7 +137,7 @@ def resolve_config(config: str | os.PathLike[str] | SolverConfig | Mapping[str, 
         base: dict[str, Any] = {"backend": config.backend, "fallback": config.fallback,
                                 "time_limit": config.time_limit, "backend_options": config.backend_options}
     elif isinstance(config, Mapping):
-        base = dict(config)
+        base = parse_config(config) if {"solver", "backends"} & set(config) else dict(config)
     elif config is not None:
         base = load_config(config)
     elif env.get("QIOPT_CONFIG"):
