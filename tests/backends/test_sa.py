@@ -120,3 +120,11 @@ def test_per_call_override_does_not_change_backend():
     sampler = qiopt.get_backend("sa", num_reads=3)
     assert len(sampler.sample(random_bqm(5, "SPIN", 1), num_reads=5)) == 5
     assert sampler.options.num_reads == 3
+
+
+@pytest.mark.parametrize("linear", [{0: 1.1e-308}, {0: 1.0, 1: 1.1e-308}, {0: 1e300, 1: -1e-300}])
+def test_extreme_bias_scales_give_finite_schedule_and_optimum(linear):
+    bqm = dimod.BQM(linear, {}, 0.0, "SPIN")
+    sampleset = qiopt.get_backend("sa", num_reads=2, num_sweeps=10, seed=0).sample(bqm)
+    assert all(np.isfinite(sampleset.info["beta_range"]))
+    assert sampleset.first.energy == pytest.approx(-sum(abs(b) for b in linear.values()), rel=1e-12)

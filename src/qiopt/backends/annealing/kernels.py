@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
@@ -47,6 +48,7 @@ _U24 = np.float32(2.0**-24)
 
 @nb.njit(inline="always", **_JIT)
 def _splitmix64(x: np.uint64) -> np.uint64:
+    """SplitMix64 output function (seed scrambling)."""
     z = np.uint64(x + np.uint64(0x9E3779B97F4A7C15))
     z = np.uint64((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9))
     z = np.uint64((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB))
@@ -55,6 +57,7 @@ def _splitmix64(x: np.uint64) -> np.uint64:
 
 @nb.njit(inline="always", **_JIT)
 def _xorshift64(x: np.uint64) -> np.uint64:
+    """Next state of Marsaglia's xorshift64 (13, 7, 17); period 2**64 - 1."""
     x = np.uint64(x ^ (x << np.uint64(13)))
     x = np.uint64(x ^ (x >> np.uint64(7)))
     return np.uint64(x ^ (x << np.uint64(17)))
@@ -201,7 +204,7 @@ def _check(cm: CompactModel, states: np.ndarray, num_threads: int) -> None:
         raise ValueError(f"states must be a C-contiguous int8 array of shape (num_reads, {cm.num_variables})")
 
 
-def _run(tasks: list[tuple[int, int]], work, num_threads: int) -> None:
+def _run(tasks: list[tuple[int, int]], work: Callable[[int, int], None], num_threads: int) -> None:
     """Run ``work(lo, hi)`` for every task, on ``num_threads`` threads (the kernels release the GIL)."""
     if num_threads == 1 or len(tasks) == 1:
         for lo, hi in tasks:

@@ -67,7 +67,8 @@ def _any(name: str, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class SimulatedAnnealingOptions(Options):
-    num_reads: int = option(32, "Independent anneals (reads) per batch; samples returned.", check=positive_int)
+    num_reads: int = option(64, "Independent anneals (reads); samples returned (the best ones with time_limit).",
+                            check=positive_int)
     num_sweeps: int = option(1000, "Sweeps per read (one sweep = one update attempt per variable).",
                              check=positive_int)
     num_sweeps_per_beta: int = option(1, "Sweeps at each β of the schedule; divides num_sweeps.",
@@ -112,26 +113,28 @@ class SimulatedAnnealingBackend(Backend):
         gibbs = options.proposal_acceptance_criteria == "Gibbs"
         warm = _initial_spins(model, options.initial_states)
         deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
+        # a time-limited run anneals full lockstep blocks on every thread per batch, then keeps the best num_reads
+        reads = options.num_reads if deadline is None else max(options.num_reads, kernels.MAX_BLOCK * threads)
         best = None
         batch = 0
         with reporter("sa", total=options.time_limit, unit="s") as bar:
             while True:
                 started = time.perf_counter()
-                states = _start_states(model, options, warm, batch)
+                states = _start_states(model, options, warm, batch, reads)
                 kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed,
-                               first_read=batch * options.num_reads, randomize_order=options.randomize_order,
+                               first_read=batch * reads, randomize_order=options.randomize_order,
                                gibbs=gibbs, num_threads=threads)
                 if options.polish:
                     kernels.steepest_descent(model, states, num_threads=threads)
-                best = states if best is None else _keep_lowest(model, best, states, options.num_reads)
+                best = _keep_lowest(model, best, states, options.num_reads)
                 batch += 1
                 now = time.perf_counter()
                 bar.update(now - started if bar.total is None else min(now - started, bar.total - bar.n))
-                bar.set_postfix_str(f"{batch * options.num_reads} reads")
+                bar.set_postfix_str(f"{batch * reads} reads")
                 if deadline is None or now + (now - started) > deadline:
                     break
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
-                "num_batches": batch, "num_reads_annealed": batch * options.num_reads, "num_threads": threads}
+                "num_batches": batch, "num_reads_annealed": batch * reads, "num_threads": threads}
         return RunOutput(best, info)
 
 
@@ -174,8 +177,9 @@ def _initial_spins(model: CompactModel, initial_states: Any) -> np.ndarray | Non
     return model.from_vartype(array)
 
 
-def _start_states(model: CompactModel, options: Any, warm: np.ndarray | None, batch: int) -> np.ndarray:
-    reads, n = options.num_reads, model.num_variables
+def _start_states(model: CompactModel, options: Any, warm: np.ndarray | None, batch: int, reads: int
+                  ) -> np.ndarray:
+    n = model.num_variables
     rng = np.random.default_rng([options.seed, batch])
     states = (2 * rng.integers(0, 2, size=(reads, n), dtype=np.int8) - 1).astype(np.int8)
     if warm is None:
@@ -193,6 +197,6 @@ def _start_states(model: CompactModel, options: Any, warm: np.ndarray | None, ba
     return np.ascontiguousarray(states)
 
 
-def _keep_lowest(model: CompactModel, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
-    both = np.concatenate([a, b])
+def _keep_lowest(model: CompactModel, a: np.ndarray | None, b: np.ndarray, k: int) -> np.ndarray:
+    both = b if a is None else np.concatenate([a, b])
     return both[np.argsort(model.energies(both), kind="stable")[:k]]
