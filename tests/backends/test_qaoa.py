@@ -38,7 +38,7 @@ def test_allocation_qubo_optimum_with_high_probability():
 
 
 @pytest.mark.parametrize("kw", [{"warm_start": "sa"}, {"cvar_alpha": 0.25}, {"optimizer": "Nelder-Mead"},
-                                {"method": "matrix_product_state", "maxiter": 15},
+                                {"method": "matrix_product_state", "maxiter": 15}, {"sampler": "aer"},
                                 {"initial_point": (0.3, -0.4)}])
 def test_variants_reach_the_ring_optimum(kw):
     result = qiopt.get_backend("qaoa", reps=1, seed=3, **kw).sample(maxcut_bqm(nx.cycle_graph(6)))
@@ -46,9 +46,9 @@ def test_variants_reach_the_ring_optimum(kw):
 
 
 def test_time_limit_stops_with_best_angles():
-    result = qiopt.get_backend("qaoa", reps=3, seed=1, maxiter=10_000, time_limit=0.3).sample(
-        maxcut_bqm(nx.random_regular_graph(3, 10, seed=1)))
-    assert result.info["stopped_by_time_limit"]
+    result = qiopt.get_backend("qaoa", reps=4, seed=1, maxiter=10_000, time_limit=0.02).sample(
+        maxcut_bqm(nx.random_regular_graph(3, 16, seed=1)))
+    assert result.info["stopped_by_time_limit"] and result.info["num_evaluations"] > 0
 
 
 def test_refuses_too_many_qubits_with_memory():

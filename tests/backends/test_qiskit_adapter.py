@@ -32,20 +32,40 @@ def test_operator_and_diagonal_equal_brute_force(vartype):
     assert np.allclose(qk.ising_operator(model).to_matrix(sparse=True).diagonal().real, expected)
 
 
-@pytest.mark.parametrize("warm", [False, True])
-def test_engine_matches_aer_statevector_of_qaoa_ansatz(warm):
+@pytest.mark.parametrize(("n", "warm", "vartype"), [(5, False, "BINARY"), (5, True, "BINARY"),
+                                                     (15, False, "SPIN"), (15, True, "BINARY")])
+def test_engine_matches_aer_statevector_of_qaoa_ansatz(n, warm, vartype):
     from qiskit_aer import AerSimulator
 
-    _, model = _random_model(5, "BINARY", seed=4)
+    _, model = _random_model(n, vartype, seed=4)  # n = 15: both passes (blocks of 2**13, then the high qubits)
+    if vartype == "SPIN":  # integer weights: the energy-level table path
+        model = CompactModel.from_bqm(dimod.BQM({i: float(i % 3) for i in range(n)},
+                                                {(i, (i * 7 + 3) % n): 1.0 for i in range(n)}, 0.0, "SPIN"))
     rng = np.random.default_rng(0)
-    theta = rng.uniform(0.4, 2.7, 5) if warm else None
+    theta = rng.uniform(0.4, 2.7, n) if warm else None
     x = rng.normal(size=4)
     circuit = qk.qaoa_circuit(qk.ising_operator(model), 2, theta, measure=False)
     circuit = circuit.assign_parameters(qk.circuit_values(circuit, x)[0])
     circuit.save_statevector()
     aer = np.asarray(AerSimulator(method="statevector").run(circuit).result().get_statevector())
-    engine = qk.DiagonalQAOA(qk.cost_diagonal(model), theta)
-    assert abs(np.vdot(aer, engine.state(x))) == pytest.approx(1.0, abs=1e-9)
+    diag = qk.cost_diagonal(model)
+    exact = float(np.abs(aer) ** 2 @ diag)
+    for dtype, tol in ((np.float64, 1e-9), (np.float32, 1e-5)):
+        engine = qk.DiagonalQAOA(diag, theta, dtype=dtype)
+        assert abs(np.vdot(aer, engine.state(x))) == pytest.approx(1.0, abs=tol)
+        assert engine.expectation(x) == pytest.approx(exact, rel=tol, abs=tol)
+        assert engine.summary(x)["expected_energy"] == pytest.approx(exact, rel=tol, abs=tol)
+
+
+def test_engine_samples_follow_the_probabilities():
+    engine = qk.DiagonalQAOA(np.array([0.0, 1.0, 1.0, 3.0, 2.0, 0.0, 1.0, 2.0]))
+    x = np.array([0.7, -0.4])
+    spins, counts = engine.sample(x, shots=20_000, seed=3)
+    index = ((spins > 0) * (1 << np.arange(3))).sum(axis=1)
+    freq = np.zeros(8)
+    freq[index] = counts / counts.sum()
+    assert np.allclose(freq, engine.probabilities(x), atol=0.015)
+    assert np.array_equal(engine.sample(x, 50, seed=1)[1], engine.sample(x, 50, seed=1)[1])
 
 
 def test_cvar_is_mean_of_best_fraction():

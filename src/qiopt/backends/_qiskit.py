@@ -29,14 +29,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numba
 import numpy as np
-from numba import njit, prange
 
+from qiopt.backends._statevector import DiagonalQAOA, cost_diagonal
 from qiopt.model import CompactModel
 
-__all__ = ["DiagonalQAOA", "aer_sample", "circuit_values", "cost_diagonal", "decode_bits", "decode_counts",
-           "ising_operator", "qaoa_circuit", "statevector_bytes"]
+# The statevector engine lives in _statevector (no qiskit); re-exported for the backends using this adapter.
+__all__ = ["DiagonalQAOA", "aer_sample", "aer_transpile", "circuit_values", "cost_diagonal", "decode_bits",
+           "decode_counts", "ising_operator", "qaoa_circuit", "statevector_bytes"]
+
+# Gates every Aer method runs natively: transpiling to them skips building AerSimulator's target (~0.15 s).
+_AER_BASIS = ("h", "rx", "ry", "rz", "rzz", "cx", "measure")
 
 
 def _edges(model: CompactModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,152 +60,11 @@ def ising_operator(model: CompactModel) -> Any:
     return SparsePauliOp.from_sparse_list(terms, n).simplify(atol=0.0)
 
 
-def statevector_bytes(num_qubits: int) -> int:
-    """Memory of one statevector QAOA solve: complex128 state + float64 cost diagonal + Aer's sampling state."""
-    return (16 + 8 + 16) * 2**num_qubits
-
-
-def cost_diagonal(model: CompactModel) -> np.ndarray:
-    """Energy of every basis state ``k`` (``2**n`` float64), in the bit order of the module docstring."""
-    n = model.num_variables
-    diag = np.full((2,) * n, model.offset)  # axis n-1-i is bit i
-    spin = np.array([-1.0, 1.0])
-
-    def axis_vector(i: int) -> np.ndarray:
-        shape = [1] * n
-        shape[n - 1 - i] = 2
-        return spin.reshape(shape)
-
-    for i, h in enumerate(model.h):
-        if h != 0.0:
-            diag += h * axis_vector(i)
-    for i, j, w in zip(*_edges(model), strict=True):
-        diag += w * (axis_vector(int(i)) * axis_vector(int(j)))
-    return diag.reshape(-1)
-
-
-# --- the statevector engine of the optimisation loop (equivalent to the qaoa_ansatz circuit; tested) ---------
-
-@njit(parallel=True, cache=True, fastmath=True)
-def _phase_and_low(psi: np.ndarray, phases: np.ndarray, level: np.ndarray, mix: np.ndarray, low: int) -> None:
-    size = 1 << low
-    for blk in prange(psi.size >> low):
-        base = blk << low
-        for k in range(base, base + size):
-            psi[k] *= phases[level[k]]
-        for q in range(low):
-            h = 1 << q
-            u00, u01, u10, u11 = mix[q, 0], mix[q, 1], mix[q, 2], mix[q, 3]
-            for start in range(base, base + size, 2 * h):
-                for k in range(start, start + h):
-                    a, b = psi[k], psi[k + h]
-                    psi[k] = u00 * a + u01 * b
-                    psi[k + h] = u10 * a + u11 * b
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def _high(psi: np.ndarray, mix: np.ndarray, low: int, n: int) -> None:
-    rows, stride = 1 << (n - low), 1 << low
-    width = min(8, stride)
-    for col in prange(stride // width):
-        buf = np.empty((rows, width), dtype=np.complex128)
-        off = col * width
-        for r in range(rows):
-            for w in range(width):
-                buf[r, w] = psi[r * stride + off + w]
-        for q in range(n - low):
-            h = 1 << q
-            u00, u01, u10, u11 = mix[low + q, 0], mix[low + q, 1], mix[low + q, 2], mix[low + q, 3]
-            for start in range(0, rows, 2 * h):
-                for r in range(start, start + h):
-                    for w in range(width):
-                        a, b = buf[r, w], buf[r + h, w]
-                        buf[r, w] = u00 * a + u01 * b
-                        buf[r + h, w] = u10 * a + u11 * b
-        for r in range(rows):
-            for w in range(width):
-                psi[r * stride + off + w] = buf[r, w]
-
-
-def _mixer_matrices(beta: float, theta: np.ndarray) -> np.ndarray:
-    """``exp(-i β (cos θ Z + sin θ X))`` per qubit, as rows ``(u00, u01, u10, u11)``."""
-    c, s = np.cos(beta), -1j * np.sin(beta)
-    cz, sx = np.cos(theta), np.sin(theta)
-    return np.ascontiguousarray(np.stack([c + s * cz, s * sx, s * sx, c - s * cz], axis=1), dtype=np.complex128)
-
-
-class DiagonalQAOA:
-    """QAOA states of a diagonal cost without a circuit: ``prod_k exp(-i β_k M) exp(-i γ_k H) |init>``.
-
-    Built once per solve: the cost diagonal's distinct values (``levels``) make each cost layer a table lookup,
-    and each layer is two cache-blocked passes over the state (numba, all cores). ``theta`` gives the warm
-    start. Equivalent to :func:`qaoa_circuit` (tested against Aer's statevector).
-
-    >>> import numpy as np
-    >>> engine = DiagonalQAOA(np.array([0.0, 1.0, 1.0, 0.0]))
-    >>> round(engine.expectation(np.array([0.0, 0.0])), 6)   # |++>: the mean of the diagonal
-    0.5
-    """
-
-    def __init__(self, diag: np.ndarray, theta: np.ndarray | None = None) -> None:
-        self.diag = np.ascontiguousarray(diag, dtype=np.float64)
-        self.n = int(self.diag.size).bit_length() - 1
-        self.theta = np.full(self.n, np.pi / 2) if theta is None else np.asarray(theta, dtype=np.float64)
-        self._values, self._level = _levels(self.diag)
-        half = self.n // 2
-        self._init = [self._product(self.theta[half:]), self._product(self.theta[:half])]
-        self._low = self.n if self.n <= 12 else (self.n + 1) // 2
-
-    @staticmethod
-    def _product(theta: np.ndarray) -> np.ndarray:
-        out = np.ones(1, dtype=np.complex128)
-        for t in theta:  # later qubits are more significant bits
-            out = np.kron(np.array([np.cos(t / 2), np.sin(t / 2)]), out)
-        return out
-
-    def state(self, x: np.ndarray) -> np.ndarray:
-        """The state for angles ``x = [γ_0..γ_{p-1}, β_0..β_{p-1}]``."""
-        p = len(x) // 2
-        psi = np.outer(*self._init).reshape(-1)
-        threads = numba.get_num_threads()
-        numba.set_num_threads(threads if self.n >= 18 else 1)  # below, thread start-up costs more than it gains
-        try:
-            for gamma, beta in zip(x[:p], x[p:], strict=True):
-                mix = _mixer_matrices(float(beta), self.theta)
-                phases = np.exp(-1j * float(gamma) * self._values)
-                _phase_and_low(psi, phases, self._level, mix, self._low)
-                if self._low < self.n:
-                    _high(psi, mix, self._low, self.n)
-        finally:
-            numba.set_num_threads(threads)
-        return psi
-
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        psi = self.state(x)
-        return psi.real**2 + psi.imag**2
-
-    def expectation(self, x: np.ndarray, alpha: float = 1.0) -> float:
-        """``<H>``, or its CVaR: the mean over the lowest-energy ``alpha`` of the probability mass."""
-        probs = self.probabilities(x)
-        if alpha >= 1.0:
-            return float(probs @ self.diag)
-        mass = np.bincount(self._level, weights=probs, minlength=self._values.size)
-        order = np.argsort(self._values, kind="stable")
-        mass, values = mass[order], self._values[order]
-        kept = np.minimum(mass, np.maximum(alpha - (np.cumsum(mass) - mass), 0.0))
-        return float(kept @ values) / alpha
-
-
-def _levels(diag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(values, level)`` with ``diag == values[level]``: few values when the energies lie on a grid of step
-    1/4 (integer-weighted models), else every entry its own value."""
-    low = diag.min()
-    for step in (1.0, 0.25):
-        scaled = (diag - low) / step
-        if scaled.max() < 2**20 and np.array_equal(scaled, np.rint(scaled)):
-            values = low + step * np.arange(int(scaled.max()) + 1)
-            return values, scaled.astype(np.int32)
-    return diag, np.arange(diag.size, dtype=np.int32)
+def statevector_bytes(num_qubits: int, aer: bool = False) -> int:
+    """Peak memory of one statevector QAOA solve: building the cost diagonal (float64 and its level
+    temporaries, 32 B per amplitude) dominates the engine (float32 state, levels, probabilities); ``aer`` adds
+    Aer's complex128 state for sampling."""
+    return (32 + (16 if aer else 0)) * 2**num_qubits
 
 
 # --- circuits -------------------------------------------------------------------------------------------------
@@ -260,18 +122,24 @@ def decode_counts(counts: Mapping[str, int], num_variables: int) -> tuple[np.nda
     return (2 * bits - 1).astype(np.int8), np.array([counts[k] for k in keys], dtype=np.int64)
 
 
+def aer_transpile(circuit: Any, seed: int | None) -> Any:
+    """``circuit`` in gates every Aer simulation method supports (once per solve; milliseconds)."""
+    from qiskit import transpile
+
+    return transpile(circuit, basis_gates=list(_AER_BASIS), optimization_level=1, seed_transpiler=seed)
+
+
 def aer_sample(circuit: Any, x: np.ndarray, shots: int, seed: int, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Sample ``shots`` from the measured circuit on Aer's :class:`~qiskit_aer.primitives.SamplerV2`.
 
-    The circuit is transpiled once for the simulator; a GPU is used when this Aer build has one.
+    The circuit is transpiled once (:func:`aer_transpile`); a GPU is used when this Aer build has one.
     """
-    from qiskit import transpile
     from qiskit_aer import AerSimulator
     from qiskit_aer.primitives import SamplerV2
 
     device = "GPU" if "GPU" in AerSimulator().available_devices() else "CPU"
-    backend_options = {"method": method, "device": device}
-    isa = transpile(circuit, AerSimulator(**backend_options), seed_transpiler=seed)
-    sampler = SamplerV2(default_shots=shots, seed=seed, options={"backend_options": backend_options})
+    isa = aer_transpile(circuit, seed)
+    sampler = SamplerV2(default_shots=shots, seed=seed, options={"backend_options": {"method": method,
+                                                                                       "device": device}})
     result = sampler.run([(isa, circuit_values(isa, x)[0])]).result()[0]
     return decode_bits(result.data.meas.to_bool_array(order="little"))

@@ -1,12 +1,15 @@
-"""The ``"qaoa"`` backend: QAOA optimised on a local simulator, then sampled on Qiskit Aer.
+"""The ``"qaoa"`` backend: QAOA optimised on a local statevector simulator (or Aer's MPS), then sampled.
 
-The loop never rebuilds anything: the cost diagonal is computed once, each angle set costs ``reps`` passes of
-a numba statevector engine equivalent to the ``qaoa_ansatz`` circuit (:class:`~qiopt.backends._qiskit.DiagonalQAOA`;
-``method="matrix_product_state"`` uses Aer's ``EstimatorV2`` instead), and the final ``shots`` come from Aer's
-``SamplerV2`` on the circuit transpiled once. Initial angles: ``"fixed"`` (Wurtz & Lykov 2021 for unweighted
-3-regular max-cut, else a linear ramp), ``"interp"`` (Zhou et al. 2020, depth grown 1 → ``reps``) or
-``"random"`` with restarts. ``cvar_alpha`` < 1 optimises CVaR (Barkoutsos et al. 2020); ``warm_start``
-(Egger et al. 2021) starts from an SA or relaxed solution with the matching mixer.
+The loop never rebuilds anything: the cost diagonal is computed once, each angle set costs ``2 * reps``
+cache-blocked passes of a numba statevector engine equivalent to the ``qaoa_ansatz`` circuit
+(:class:`~qiopt.backends._statevector.DiagonalQAOA`, float32, tested against Aer's statevector). The final
+``shots`` are drawn, with a seeded RNG, from the exact probabilities of the optimised state
+(``sampler="statevector"``: the distribution Aer's statevector sampler draws from, without re-simulating the
+circuit), or from Aer's ``SamplerV2`` on the circuit transpiled once (``sampler="aer"``, and always with
+``method="matrix_product_state"``, whose loop uses Aer's ``EstimatorV2``). Initial angles: ``"fixed"``
+(Wurtz & Lykov 2021 for unweighted 3-regular max-cut, else a linear ramp), ``"interp"`` (Zhou et al. 2020,
+depth grown 1 → ``reps``) or ``"random"`` with restarts. ``cvar_alpha`` < 1 optimises CVaR (Barkoutsos et
+al. 2020); ``warm_start`` (Egger et al. 2021) starts from an SA or relaxed solution with the matching mixer.
 
 Example:
     >>> import networkx as nx, qiopt
@@ -64,8 +67,10 @@ def _epsilon(name: str, value: Any) -> float:
 @dataclass(frozen=True)
 class QAOAOptions(Options):
     reps: int = option(1, "QAOA depth p (cost + mixer layers).", check=positive_int)
-    shots: int = option(1024, "Final samples drawn from the optimised circuit on Aer's SamplerV2.",
-                        check=positive_int)
+    shots: int = option(1024, "Final samples drawn from the optimised state.", check=positive_int)
+    sampler: str = option("statevector", "'statevector' (the final shots from the exact probabilities of the "
+                          "optimised state, seeded) or 'aer' (Aer's SamplerV2 on the circuit).",
+                          check=one_of("statevector", "aer"))
     seed: int | None = option(None, "Random seed (initial angles, sampling, transpiler).", check=seed_value)
     optimizer: str = option("COBYLA", "A scipy.optimize.minimize method: " + ", ".join(OPTIMIZERS) + ".",
                             check=one_of(*OPTIMIZERS))
@@ -110,24 +115,27 @@ class QAOABackend(Backend):
         n = model.num_variables
         method = _choose_method(n, options)
         theta = warm_start_angles(model, bqm, options)
-        operator = qk.ising_operator(model)
-        circuit = qk.qaoa_circuit(operator, options.reps, theta)
         if method == "statevector":
             engine = qk.DiagonalQAOA(qk.cost_diagonal(model), theta)
             batch = _Objective(lambda x: engine.expectation(x, options.cvar_alpha), options, started)
         else:
             if options.cvar_alpha < 1:
                 raise ValueError("option 'cvar_alpha' < 1 needs method='statevector' (exact probabilities)")
-            batch = _Objective(_mps_objective(qk.qaoa_circuit(operator, options.reps, theta, measure=False),
-                                              operator, options.seed), options, started)
+            circuit = qk.qaoa_circuit(qk.ising_operator(model), options.reps, theta, measure=False)
+            batch = _Objective(_mps_objective(circuit, qk.ising_operator(model), options.seed), options, started)
         x = _optimise(batch, model, options)
-        spins, counts = qk.aer_sample(circuit, x, options.shots, options.seed, method)
+        sampler = "aer" if method != "statevector" else options.sampler
+        if sampler == "aer":
+            circuit = qk.qaoa_circuit(qk.ising_operator(model), options.reps, theta)
+            spins, counts = qk.aer_sample(circuit, x, options.shots, options.seed, method)
+        else:
+            spins, counts = engine.sample(x, options.shots, options.seed)
         p = len(x) // 2
         info = {"optimal_parameters": {"gamma": x[:p].tolist(), "beta": x[p:].tolist()},
                 "objective_trace": batch.trace, "num_evaluations": len(batch.trace), "method": method,
-                "stopped_by_time_limit": batch.out_of_time}
+                "sampler": sampler, "stopped_by_time_limit": batch.out_of_time}
         if method == "statevector":
-            info.update(_approximation(engine, x))
+            info.update(engine.summary(x))
         return RunOutput(spins, info, counts)
 
 
@@ -137,7 +145,8 @@ def _choose_method(n: int, options: Any) -> str:
     if n > options.max_qubits:
         raise BackendError(f"qaoa backend: the model has {n} variables, above max_qubits={options.max_qubits} "
                            f"(a statevector needs {statevector_bytes(n) / 2**30:.1f} GiB); use backend 'sa'")
-    need, have = statevector_bytes(n), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    need = statevector_bytes(n, aer=options.sampler == "aer")
+    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if options.method == "automatic":
         return "statevector" if need <= 0.8 * have else "matrix_product_state"
     if options.method == "statevector" and need > 0.8 * have:
@@ -148,13 +157,11 @@ def _choose_method(n: int, options: Any) -> str:
 
 def _mps_objective(circuit: Any, operator: Any, seed: int) -> Any:
     """``<H>`` on Aer's EstimatorV2 with the matrix-product-state method, the circuit transpiled once."""
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
     from qiskit_aer.primitives import EstimatorV2
 
-    from qiopt.backends._qiskit import circuit_values
+    from qiopt.backends._qiskit import aer_transpile, circuit_values
 
-    isa = transpile(circuit, AerSimulator(method="matrix_product_state"), seed_transpiler=seed)
+    isa = aer_transpile(circuit, seed)
     estimator = EstimatorV2(options={"backend_options": {"method": "matrix_product_state"}})
     return lambda x: float(estimator.run([(isa, operator, circuit_values(isa, x)[0])]).result()[0].data.evs)
 
@@ -238,16 +245,6 @@ def _optimise(objective: _Objective, model: CompactModel, options: Any) -> np.nd
             x = _minimise(objective, _interpolate(x), options)
         return x
     return _minimise(objective, initial_angles(model, options.reps), options)
-
-
-def _approximation(engine: Any, x: np.ndarray) -> dict[str, float]:
-    """Expected energy, its approximation ratio ``(E_max - <E>) / (E_max - E_min)`` and P(optimum)."""
-    probs = engine.probabilities(x)
-    e_min, e_max = float(engine.diag.min()), float(engine.diag.max())
-    expected = float(probs @ engine.diag)
-    ratio = 1.0 if e_max == e_min else (e_max - expected) / (e_max - e_min)
-    return {"expected_energy": expected, "ground_energy": e_min, "max_energy": e_max,
-            "approximation_ratio": ratio, "probability_of_ground": float(probs[engine.diag == e_min].sum())}
 
 
 def warm_start_angles(model: CompactModel, bqm: dimod.BinaryQuadraticModel, options: Any) -> np.ndarray | None:

@@ -25,7 +25,6 @@ import numpy as np
 
 from qiopt.backends.base import Backend, RunOutput
 from qiopt.model import CompactModel
-from qiopt.progress import reporter
 from qiopt.options import (
     Options,
     one_of,
@@ -35,6 +34,7 @@ from qiopt.options import (
     positive_int,
     seed_value,
 )
+from qiopt.progress import reporter
 
 __all__ = ["SimulatedAnnealingBackend", "SimulatedAnnealingOptions"]
 
