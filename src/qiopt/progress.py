@@ -45,7 +45,7 @@ def is_enabled() -> bool:
 @contextlib.contextmanager
 def reporter(description: str, total: float | None = None, unit: str = "it") -> Iterator[Any]:
     """A tqdm bar (disabled unless :func:`is_enabled`); call ``.update(n)`` and ``.set_postfix_str(text)``."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     timed = unit == "s" and total is not None  # a time budget: show elapsed of total seconds
     bar_format = "{desc}: {percentage:3.0f}%|{bar}| {elapsed} of " + f"{total or 0:.1f}s" + " {postfix}"
