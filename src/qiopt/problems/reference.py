@@ -26,8 +26,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint
-from scipy.optimize import milp as _highs
 
 from qiopt.problems._search import AssignmentArrays
 
@@ -78,7 +76,9 @@ def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.nda
         len(neg), np.full(len(neg), -np.inf), np.ones(len(neg)))
     if nz:
         _tangent_rows(arr, pairs, nx + ny, add)
-    res = _highs(cost, constraints=[LinearConstraint(sp.vstack(rows).tocsr(), np.concatenate(lo),
+    from scipy.optimize import Bounds, LinearConstraint, milp  # HiGHS; imported on use (0.2 s)
+
+    res = milp(cost, constraints=[LinearConstraint(sp.vstack(rows).tocsr(), np.concatenate(lo),
                                                      np.concatenate(hi))],
                  integrality=np.r_[np.ones(nx), np.zeros(ny + nz)],
                  bounds=Bounds(np.r_[np.zeros(nx + ny), np.full(nz, -np.inf)], np.r_[np.ones(nx + ny),
