@@ -57,7 +57,8 @@ def solve(model: Any, *, backend: str | None = None,
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info, model=bqm)
     if problem is not None:
-        result.solution = problem.best_solution(sampleset)
+        # the problem's own search is seeded by the backend's (recorded) seed, so a seeded solve replays exactly
+        result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"))
         if reference is not None:
             result.reference = problem.reference(reference, time_limit=cfg.time_limit)
     elif reference is not None:

@@ -123,3 +123,12 @@ def test_greedy_reference_and_seed_scenario():
     plan = p.format_plan(sol)
     assert "Travel agent 1" in plan and "feasible" in plan
     assert np.isfinite(sol.details["penalties"]["assign"])
+
+
+def test_polish_is_seeded():
+    p = TaskAllocation.random(30, 4, seed=0)
+    sampleset = qiopt.solve(p, backend="sa", seed=0, num_reads=4, num_sweeps=100).sampleset
+    first = p.best_solution(sampleset, seed=5)
+    assert p.best_solution(sampleset, seed=5).assignment == first.assignment
+    p.seed = 5
+    assert p.best_solution(sampleset).assignment == first.assignment

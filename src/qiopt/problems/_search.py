@@ -51,11 +51,14 @@ class AssignmentArrays:
         self.speed = None if speed is None else np.asarray(speed, dtype=np.float64)
         self.target = float(target)
         finite_caps = self.capacity[np.isfinite(self.capacity)]
+        self.capped = len(finite_caps) > 0
+        """Whether any bin has a finite capacity."""
         scale = np.abs(self.cost0).max(axis=1).sum() + np.abs(self.affinity.data).sum() + 1.0
         if self.speed is not None:
             scale += float((((self.size.sum() / self.speed) + self.target) ** 2).sum())
         self.big = scale / grid([*self.size, *finite_caps])
         """Cost per unit of capacity overflow in the search: above any objective gain."""
+        self._dense_affinity = self.affinity.toarray() if self.n <= _FULL_SWAP_LIMIT else None
 
     # -- scoring ---------------------------------------------------------------------------------------------
     def loads(self, a: np.ndarray) -> np.ndarray:
@@ -68,7 +71,7 @@ class AssignmentArrays:
         out = np.zeros(np.shape(L))
         if self.speed is not None:
             out = out + (L / self.speed[bins] - self.target) ** 2
-        if overflow:
+        if overflow and self.capped:
             out = out + self.big * np.maximum(L - self.capacity[bins], 0.0)
         return out
 
@@ -80,10 +83,18 @@ class AssignmentArrays:
 
     def objective(self, a: np.ndarray) -> float:
         """The domain objective of ``a`` (unassigned items contribute nothing)."""
+        return self._objective(a, self.loads(a), self.neighbour_sums(a))
+
+    def _objective(self, a: np.ndarray, L: np.ndarray, M: np.ndarray) -> float:
+        """:meth:`objective` from the loads ``L`` and neighbour sums ``M`` of ``a``."""
         on = np.flatnonzero(a >= 0)
-        together = 0.5 * self.neighbour_sums(a)[on, a[on]].sum()
-        terms = self.bin_terms(self.loads(a), overflow=False).sum()
-        return float(self.cost0[on, a[on]].sum() - together + terms)
+        together = 0.5 * M[on, a[on]].sum()
+        return float(self.cost0[on, a[on]].sum() - together + self.bin_terms(L, overflow=False).sum())
+
+    def _score(self, a: np.ndarray, L: np.ndarray, M: np.ndarray) -> float:
+        """:meth:`score` from the loads ``L`` and neighbour sums ``M`` of ``a``."""
+        excess = np.maximum(L - self.capacity, 0.0).sum() + self.size[a < 0].sum()
+        return float(self._objective(a, L, M) + self.big * excess)
 
     def overflow(self, a: np.ndarray) -> np.ndarray:
         """Capacity excess of each bin (0 where it holds)."""
@@ -103,29 +114,32 @@ class AssignmentArrays:
         delta[k, c] = np.inf
         return delta
 
-    def _swap_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Change when item ``rows[k]`` and item ``j`` exchange bins: ``(len(rows), n)``."""
-        ai, aj = a[rows], a
-        allj = np.arange(self.n)
+    def _swap_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray, cols: np.ndarray
+                     ) -> np.ndarray:
+        """Change when item ``rows[k]`` and item ``cols[l]`` exchange bins: ``(len(rows), len(cols))``."""
+        ai, aj = a[rows], a[cols]
         i_to = self.cost[rows][:, aj] - self.cost0[rows, ai][:, None] - M[rows][:, aj] + M[rows, ai][:, None]
-        j_to = self.cost[allj[None, :], ai[:, None]] - self.cost0[allj, aj][None, :] \
-            - M[allj[None, :], ai[:, None]] + M[allj, aj][None, :]
-        ds = self.size[allj][None, :] - self.size[rows][:, None]
+        j_to = (self.cost[cols][:, ai] - self.cost0[cols, aj][:, None] - M[cols][:, ai] + M[cols, aj][:, None]).T
+        ds = self.size[cols][None, :] - self.size[rows][:, None]
         la, lb = L[ai][:, None], L[aj][None, :]
         bins = (self.bin_terms(la + ds, ai[:, None]) - self.bin_terms(la, ai[:, None])
                 + self.bin_terms(lb - ds, aj[None, :]) - self.bin_terms(lb, aj[None, :]))
-        delta = i_to + j_to + bins + 2.0 * self.affinity[rows].toarray()
+        w = self._dense_affinity[np.ix_(rows, cols)] if self._dense_affinity is not None else \
+            self.affinity[rows][:, cols].toarray()
+        delta = i_to + j_to + bins + 2.0 * w
         delta[(ai[:, None] == aj[None, :]) | (ai[:, None] < 0) | (aj[None, :] < 0)] = np.inf
         return delta
 
-    def _swap_rows(self, a: np.ndarray, L: np.ndarray) -> np.ndarray:
-        """All items when few; else the items on the two fullest and the two emptiest bins."""
+    def _swap_candidates(self, a: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Items whose swaps are tried, ``(rows, cols)``: all × all when few; else the items on the two
+        fullest and the two emptiest bins × all items."""
+        every = np.arange(self.n)
         if self.n <= _FULL_SWAP_LIMIT:
-            return np.arange(self.n)
+            return every, every
         ratio = L / (self.speed if self.speed is not None else np.where(np.isfinite(self.capacity),
                                                                          self.capacity, 1.0))
         order = np.argsort(ratio)
-        return np.flatnonzero(np.isin(a, np.concatenate([order[:2], order[-2:]])))
+        return np.flatnonzero(np.isin(a, np.concatenate([order[:2], order[-2:]]))), every
 
     def place(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, i: int, b: int) -> None:
         old = a[i]
@@ -138,36 +152,42 @@ class AssignmentArrays:
         M[nbr, b] += w
         a[i] = b
 
-    def search(self, a: np.ndarray, max_steps: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def search(self, a: np.ndarray, max_steps: int | None = None, deadline: float | None = None
+               ) -> tuple[np.ndarray, dict[str, Any]]:
         """Insert unplaced items greedily (largest first), then best-improvement moves and swaps until no
-        step lowers objective + ``big`` × overflow. Returns the new assignment and what was done."""
+        step lowers objective + ``big`` × overflow, or ``max_steps`` steps, or :func:`time.perf_counter` passes
+        ``deadline``. Returns the new assignment and what was done (its ``score`` included)."""
         a = np.array(a, dtype=np.int64)
         a[(a >= 0) & ~self.eligible[np.arange(self.n), np.maximum(a, 0)]] = -1
         L, M = self.loads(a), self.neighbour_sums(a)
-        stats = {"inserted": 0, "moves": 0, "swaps": 0}
+        stats: dict[str, Any] = {"inserted": 0, "moves": 0, "swaps": 0}
         for i in sorted(np.flatnonzero(a < 0), key=lambda i: -self.size[i]):
             delta = self.move_deltas(a, L, M, np.array([i]))[0]
             if np.isfinite(delta).any():
                 self.place(a, L, M, i, int(np.argmin(delta)))
                 stats["inserted"] += 1
-        tol = 1e-9 * (1.0 + abs(self.objective(a)))
+        tol = _tolerance(self._objective(a, L, M))
         rows = np.arange(self.n)
         for _ in range(max_steps or 50 * self.n + 100):
+            if deadline is not None and time.perf_counter() > deadline:
+                break
             moves = self.move_deltas(a, L, M, rows)
             i, b = np.unravel_index(np.argmin(moves), moves.shape)
             if moves[i, b] < -tol:
                 self.place(a, L, M, int(i), int(b))
                 stats["moves"] += 1
                 continue
-            srows = self._swap_rows(a, L)
-            swaps = self._swap_deltas(a, L, M, srows) if len(srows) else np.full((1, 1), np.inf)
-            k, j = np.unravel_index(np.argmin(swaps), swaps.shape)
-            if swaps[k, j] >= -tol:
+            srows, scols = self._swap_candidates(a, L)
+            swaps = self._swap_deltas(a, L, M, srows, scols) if len(srows) else np.full((1, 1), np.inf)
+            k, c = np.unravel_index(np.argmin(swaps), swaps.shape)
+            if swaps[k, c] >= -tol:
                 break
-            i, bi, bj = int(srows[k]), int(a[srows[k]]), int(a[j])
+            i, j = int(srows[k]), int(scols[c])
+            bi, bj = int(a[i]), int(a[j])
             self.place(a, L, M, i, bj)
-            self.place(a, L, M, int(j), bi)
+            self.place(a, L, M, j, bi)
             stats["swaps"] += 1
+        stats["score"] = self._score(a, L, M)
         return a, stats
 
     def score(self, a: np.ndarray) -> float:
@@ -176,18 +196,27 @@ class AssignmentArrays:
 
     def perturbed_search(self, a: np.ndarray, kicks: int, seed: int = 0, time_limit: float = 1.0
                          ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Iterated local search: :meth:`search`, then up to ``kicks`` times move 2–4 random items to random
-        eligible bins and search again, keeping the best (seeded, stops after ``time_limit`` seconds)."""
+        """Iterated local search: :meth:`search`, then up to ``kicks`` times move 2–4 random items of the current
+        answer to random eligible bins and search again. The result becomes the current answer when it scores
+        no worse (so the walk crosses plateaus); the best is returned. Seeded; stops after ``time_limit`` s."""
         rng = np.random.default_rng(seed)
         deadline = time.perf_counter() + time_limit
-        best, stats = self.search(a)
-        best_score, improved, tried = self.score(best), 0, 0
+        current, stats = self.search(a, deadline=deadline)
+        best, best_score = current, stats["score"]
+        current_score, improved, tried = best_score, 0, 0
         while tried < kicks and time.perf_counter() < deadline:
-            trial = best.copy()
+            trial = current.copy()
             for i in rng.choice(self.n, size=min(self.n, int(rng.integers(2, 5))), replace=False):
                 trial[i] = rng.choice(np.flatnonzero(self.eligible[i]))
-            trial, _ = self.search(trial)
+            trial, trial_stats = self.search(trial, deadline=deadline)
             tried += 1
-            if (s := self.score(trial)) < best_score - 1e-9 * (1 + abs(best_score)):
-                best, best_score, improved = trial, s, improved + 1
+            if (s := trial_stats["score"]) <= current_score + _tolerance(current_score):
+                current, current_score = trial, s
+                if s < best_score - _tolerance(best_score):
+                    best, best_score, improved = trial, s, improved + 1
         return best, {**stats, "kicks": tried, "kicks_improved": improved}
+
+
+def _tolerance(value: float) -> float:
+    """Smallest change counted as an improvement near ``value``."""
+    return 1e-9 * (1.0 + abs(value))

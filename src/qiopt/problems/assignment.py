@@ -18,6 +18,7 @@ says what it did and whether the answer is feasible.
 from __future__ import annotations
 
 import numbers
+import time
 from collections.abc import Callable, Hashable, Mapping
 from functools import cached_property
 from typing import Any
@@ -163,9 +164,10 @@ class AssignmentProblem(Problem):
         return np.array([self._bin_index.get(solution.assignment.get(t), -1) for t in self.items])
 
     def repair(self, solution: Solution) -> Solution:
-        """Greedy placement of unassigned items, then moves and swaps until no step improves (see module)."""
+        """Greedy placement of unassigned items, then moves and swaps until no step improves, for at most
+        :attr:`repair_time` seconds (see module)."""
         before = self._as_array(solution)
-        after, stats = self.arrays.search(before)
+        after, stats = self.arrays.search(before, deadline=time.perf_counter() + self.repair_time)
         out = self._solution(after)
         out.energy, out.repaired = solution.energy, bool((after != before).any())
         out.details["penalties"] = solution.details.get("penalties", {})
@@ -175,13 +177,15 @@ class AssignmentProblem(Problem):
                                  "could not make feasible: " + ", ".join(sorted(out.violations))}
         return out
 
-    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8) -> Solution:
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8, seed: int | None = None
+                      ) -> Solution:
         """The base class's best candidate, then :attr:`kicks` rounds of perturbed local search on it
-        (``details["polish"]`` reports them); at most :attr:`polish_time` seconds. Large problems decode fewer
-        samples (``2000 // items``, at least 1), each repair being a full local search."""
+        (``details["polish"]`` reports them); at most :attr:`polish_time` seconds, seeded with ``seed``
+        (default :attr:`seed`). Large problems decode fewer samples (``2000 // items``, at least 1)."""
         best = super().best_solution(sampleset, max(1, min(max_candidates, 2000 // self.arrays.n)))
         before = self._as_array(best)
-        after, stats = self.arrays.perturbed_search(before, self.kicks, seed=0, time_limit=self.polish_time)
+        after, stats = self.arrays.perturbed_search(before, self.kicks, seed=self.seed if seed is None else seed,
+                                                    time_limit=self.polish_time)
         if self.arrays.score(after) < self.arrays.score(before):
             out = self._solution(after)
             out.energy, out.repaired = best.energy, True
@@ -190,10 +194,15 @@ class AssignmentProblem(Problem):
         best.details["polish"] = {"kicks": stats["kicks"], "improved": stats["kicks_improved"]}
         return best
 
-    kicks = 200
+    seed = 0
+    """Default seed of the polish in :meth:`best_solution` (set it, or pass ``seed=``, to vary the search)."""
+    kicks = 800
     """Perturbation rounds of :meth:`best_solution` (0 turns the polish off)."""
-    polish_time = 1.0
-    """Seconds at most for those rounds."""
+    polish_time = 3.0
+    """Seconds at most for those rounds (a safety cap: the answer is reproducible when ``kicks`` ends first)."""
+    repair_time = 0.5
+    """Seconds at most for the local search of one :meth:`repair` (a poor sample is not repaired to the end;
+    the polish continues from the best candidate)."""
 
     # -- references ------------------------------------------------------------------------------------------
     item_kind = "item"

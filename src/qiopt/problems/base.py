@@ -69,10 +69,12 @@ class Problem(ABC):
         """Extra starting answers for :meth:`best_solution` (e.g. a greedy baseline), as ``(name, solution)``."""
         return []
 
-    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8) -> Solution:
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8, seed: int | None = None
+                      ) -> Solution:
         """Decode and repair the ``max_candidates`` lowest-energy distinct samples (and any :meth:`warm_starts`);
         return the best feasible one by objective, else the one with the smallest total violation.
 
+        ``seed`` seeds any randomised improvement a subclass adds (this base method uses none).
         ``details["start"]`` names where the answer came from (``"sample k"`` or a warm start's name).
         """
         candidates = []

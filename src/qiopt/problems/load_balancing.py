@@ -49,6 +49,10 @@ class LoadBalancing(AssignmentProblem):
     item_kind, bin_kind = "task", "worker"
     dense_limit = 4000
     """Most model variables built without pruning candidate workers."""
+    polish_time = 1.0
+    """Seconds at most for the polish of :meth:`best_solution` (rebalancing is expected to be quick)."""
+    repair_time = 0.25
+    """Seconds at most for the local search of one repair."""
 
     def __init__(self, workers: list[Mapping[str, Any]], tasks: list[Mapping[str, Any]],
                  affinity: list[Any] | None = None, penalty: float | Mapping[str, float] | None = None,

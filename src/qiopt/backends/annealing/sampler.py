@@ -86,7 +86,7 @@ class SimulatedAnnealingOptions(Options):
     initial_states_generator: str = option(
         "random", "Fills reads beyond initial_states: 'random', 'tile' (repeat them) or 'none' (error).",
         check=one_of("random", "tile", "none"))
-    time_limit: float | None = option(None, "Seconds: keep annealing batches of reads until then, keep the best.",
+    time_limit: float | None = option(None, "Seconds: anneal batches of reads sized to end by then; keep the best.",
                                       check=optional(positive_float))
     num_threads: int | None = option(None, "Threads for reads (default: all cores); results do not depend on it.",
                                      check=optional(positive_int))
@@ -113,28 +113,29 @@ class SimulatedAnnealingBackend(Backend):
         gibbs = options.proposal_acceptance_criteria == "Gibbs"
         warm = _initial_spins(model, options.initial_states)
         deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
-        # a time-limited run anneals full lockstep blocks on every thread per batch, then keeps the best num_reads
-        reads = options.num_reads if deadline is None else max(options.num_reads, kernels.MAX_BLOCK * threads)
-        best = None
-        batch = 0
+        # time-limited: a probe batch (one read per thread) measures the cost of a read; later batches fill the
+        # time left with up to full lockstep blocks on every thread, and the best num_reads are kept
+        largest = max(options.num_reads, kernels.MAX_BLOCK * threads)
+        reads = options.num_reads if deadline is None else min(options.num_reads, threads)
+        best, batch, done = None, 0, 0
         with reporter("sa", total=options.time_limit, unit="s") as bar:
-            while True:
+            while reads > 0:
                 started = time.perf_counter()
                 states = _start_states(model, options, warm, batch, reads)
-                kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed,
-                               first_read=batch * reads, randomize_order=options.randomize_order,
-                               gibbs=gibbs, num_threads=threads)
+                kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed, first_read=done,
+                               randomize_order=options.randomize_order, gibbs=gibbs, num_threads=threads)
                 if options.polish:
                     kernels.steepest_descent(model, states, num_threads=threads)
                 best = _keep_lowest(model, best, states, options.num_reads)
-                batch += 1
+                batch, done = batch + 1, done + reads
                 now = time.perf_counter()
                 bar.update(now - started if bar.total is None else min(now - started, bar.total - bar.n))
-                bar.set_postfix_str(f"{batch * reads} reads")
-                if deadline is None or now + (now - started) > deadline:
+                bar.set_postfix_str(f"{done} reads")
+                if deadline is None:
                     break
+                reads = min(largest, int((deadline - now) * reads / max(now - started, 1e-9)))
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
-                "num_batches": batch, "num_reads_annealed": batch * reads, "num_threads": threads}
+                "num_batches": batch, "num_reads_annealed": done, "num_threads": threads}
         return RunOutput(best, info)
 
 
