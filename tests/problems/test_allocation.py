@@ -132,3 +132,18 @@ def test_polish_is_seeded():
     assert p.best_solution(sampleset, seed=5).assignment == first.assignment
     p.seed = 5
     assert p.best_solution(sampleset).assignment == first.assignment
+
+
+def test_to_dict_round_trips_and_json_file(tmp_path):
+    from qiopt.problems import LoadBalancing
+
+    for problem in (TaskAllocation.random(12, 3, seed=4), LoadBalancing.random(10, 3, skew=0.8, seed=2)):
+        again = type(problem).from_dict(problem.to_dict())
+        assert again.to_dict() == problem.to_dict()
+        assert again.to_bqm() == problem.to_bqm()
+        path = tmp_path / "p.json"
+        problem.to_json(path)
+        assert type(problem).from_json(path).to_dict() == problem.to_dict()
+        data = problem.to_dict()
+        data["tasks"].clear()
+        assert problem.to_dict()["tasks"], "to_dict must return a copy"

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -69,6 +70,8 @@ class TaskAllocation(AssignmentProblem):
             raise ValueError(f"total demand {demand.sum():g} exceeds total capacity {capacity.sum():g}; "
                              "add agents or capacity, or drop tasks")
         self.agent_data, self.task_data = agent_rows, task_rows
+        self._input = copy.deepcopy({"agents": list(agents), "tasks": list(tasks), "costs": dict(costs or {}),
+                                     "affinity": list(affinity or [])})
         arrays = AssignmentArrays(cost, demand, capacity,
                                   affinity_matrix(affinity, {t: i for i, t in enumerate(task_ids)}, "task"))
         super().__init__(task_ids, agent_ids, arrays, penalty)

@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -84,6 +85,8 @@ class LoadBalancing(AssignmentProblem):
         if not isinstance(candidates, int) or candidates < 1:
             raise ValueError(f"candidates must be a positive int, got {candidates!r}")
         self.current, self.worker_data, self.task_data = current, worker_rows, task_rows
+        self._input = copy.deepcopy({"workers": list(workers), "tasks": list(tasks),
+                                     "affinity": list(affinity or [])})
         arrays = AssignmentArrays(cost, load, capacity,
                                   affinity_matrix(affinity, {t: i for i, t in enumerate(task_ids)}, "task"),
                                   speed=speed, target=load.sum() / speed.sum())
