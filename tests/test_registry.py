@@ -12,7 +12,6 @@ def plugins(monkeypatch):
     """Register test backends through the entry-point group, as an installed package would."""
     eps = [EntryPoint("sign", "tests.plugins.greedy_plugin:SignBackend", registry.ENTRY_POINT_GROUP),
            EntryPoint("needs-missing", "tests.plugins.greedy_plugin:NeedsMissing", registry.ENTRY_POINT_GROUP),
-           EntryPoint("sa", "tests.plugins.greedy_plugin:SignBackend", registry.ENTRY_POINT_GROUP),
            EntryPoint("broken", "tests.plugins.absent_module:X", registry.ENTRY_POINT_GROUP)]
     monkeypatch.setattr(registry, "entry_points", lambda group: [e for e in eps if e.group == group])
     registry._registered.cache_clear()
@@ -53,11 +52,14 @@ def test_entry_point_plugin_is_found_and_usable(plugins):
     assert_backend_contract(qiopt.get_backend("sign"))
 
 
-def test_plugin_cannot_replace_builtin(plugins):
+def test_plugin_cannot_replace_builtin(monkeypatch):
+    clash = EntryPoint("sa", "tests.plugins.greedy_plugin:SignBackend", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [clash])
     with pytest.warns(RuntimeWarning, match="ignoring entry point 'sa'"):
         registry._registered.cache_clear()
         registry._registered()
     assert registry.backend_class("sa").__name__ == "SimulatedAnnealingBackend"
+    registry._registered.cache_clear()
 
 
 def test_missing_requirement_gives_install_hint(plugins):

@@ -123,15 +123,15 @@ def _device(options: Any, num_qubits: int) -> Any:
     """The device: a fake one by name (offline), or one of the account's (named, or least busy)."""
     name = options.device
     if name is not None and name.startswith("fake_"):
-        from qiskit.providers.exceptions import QiskitBackendNotFoundError
-        from qiskit_ibm_runtime.fake_provider import FakeProviderForBackendV2
+        from qiskit.providers import BackendV2
+        from qiskit_ibm_runtime import fake_provider
 
-        provider = FakeProviderForBackendV2()
-        try:
-            device = provider.backend(name)
-        except QiskitBackendNotFoundError:
-            names = sorted(b.name for b in provider.backends())
-            raise ValueError(f"option 'device': unknown fake device {name!r}; available: {', '.join(names)}") from None
+        # only the named device is built (the provider would build all ~60, with their warnings)
+        fakes = {cls.backend_name: cls for cls in vars(fake_provider).values()
+                 if isinstance(cls, type) and issubclass(cls, BackendV2) and hasattr(cls, "backend_name")}
+        if name not in fakes:
+            raise ValueError(f"option 'device': unknown fake device {name!r}; available: {', '.join(sorted(fakes))}")
+        device = fakes[name]()
     else:
         service = _service(options)
         device = (service.backend(name) if name is not None

@@ -57,15 +57,20 @@ def default_beta_range(cm: CompactModel) -> tuple[float, float]:
         return _NULL_RANGE
     rms_field = scale * float(np.sqrt((cm.h / scale) ** 2
                                       + np.bincount(rows, weights=(abs_j / scale) ** 2, minlength=n)).max())
-    hot = np.log(1.0 / _HOT_ACCEPT) / (2.0 * rms_field)
+    hot = _capped_ratio(np.log(1.0 / _HOT_ACCEPT), 2.0 * rms_field)
     # smallest nonzero |bias| seen by each spin (inf where a spin has none)
     min_bias = np.where(cm.h != 0, np.abs(cm.h), np.inf)
     nonzero = abs_j > 0
     np.minimum.at(min_bias, rows[nonzero], abs_j[nonzero])
     gap = float(min_bias.min())
     count = int(np.count_nonzero(min_bias == gap))
-    cold = np.log(count / _COLD_EXCITE) / (2.0 * max(gap, _MIN_GAP * rms_field))
-    return float(min(hot, _MAX_BETA)), float(min(max(cold, hot), _MAX_BETA))
+    cold = _capped_ratio(np.log(count / _COLD_EXCITE), 2.0 * max(gap, _MIN_GAP * rms_field))
+    return hot, max(cold, hot)
+
+
+def _capped_ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator`` (both > 0), at most ``_MAX_BETA`` and without overflow."""
+    return float(numerator / denominator) if denominator * _MAX_BETA > numerator else _MAX_BETA
 
 
 def beta_schedule(beta_range: tuple[float, float], num_betas: int, schedule_type: str) -> np.ndarray:
