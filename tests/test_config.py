@@ -126,3 +126,12 @@ def test_mapping_shaped_like_the_file():
     assert cfg.options_for("sa") == {"seed": 1}
     with pytest.raises(ValueError, match="solvr"):
         resolve_config({"solver": {}, "solvr": {}}, env={})
+
+
+def test_flat_mapping_with_options_and_non_table_errors(tmp_path):
+    cfg = resolve_config({"backend": "exact", "options": {"num_states": 2}}, env={})
+    assert cfg.options_for("exact") == {"num_states": 2}
+    with pytest.raises(TypeError, match=r"\[solver.options\]"):
+        resolve_config(write(tmp_path, '[solver]\noptions = 3\n'), env={})
+    with pytest.raises(TypeError, match=r"\[backends.sa\]"):
+        resolve_config(write(tmp_path, '[backends]\nsa = 1\n'), env={})

@@ -60,6 +60,7 @@ def test_non_finite_rejected(bad):
 @pytest.mark.parametrize("bad, error", [
     ({(0, 0): "x"}, TypeError),
     ({(0, 0): True}, TypeError),
+    ({(0, 0): np.complex128(1 + 2j)}, TypeError),
     ({0: 1.0}, ValueError),
     ({}, ValueError),
     (np.zeros((2, 3)), ValueError),

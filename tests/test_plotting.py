@@ -106,3 +106,11 @@ def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.delitem(sys.modules, module)
     with pytest.raises(ImportError, match=r"pip install 'qiopt\[plot\]'"):
         plotting.convergence([1.0])
+
+
+def test_load_bars_with_optional_fields_left_out(tmp_path: Path) -> None:
+    data = {"workers": [{"id": "a"}, {"id": "b", "capacity": None}],
+            "tasks": [{"id": "x", "current": "a"}, {"id": "y"}]}
+    ax = plotting.load_bars(data, {"x": "b", "y": "a"})
+    _saved(ax, tmp_path)
+    assert [p.get_height() for p in ax.patches] == [1.0, 0.0, 1.0, 1.0]

@@ -65,10 +65,24 @@ def test_without_fallback_failure_raises():
 
 def test_whole_chain_failing_raises_with_every_failure():
     too_big = dimod.BQM({i: 1.0 for i in range(12)}, {}, 0.0, "SPIN")
-    cfg = {"backend": "exact", "fallback": ["sa"], "backend_options": {"exact": {"max_variables": 4},
-                                                                      "sa": {"beta_schedule_type": "custom"}}}
-    with pytest.raises(BackendError, match=r"exact: BackendError.*sa: ValueError"):
+    cfg = {"backend": "exact", "fallback": ["qaoa"], "backend_options": {"exact": {"max_variables": 4},
+                                                                        "qaoa": {"max_qubits": 4}}}
+    with pytest.raises(BackendError, match=r"exact: BackendError.*qaoa: BackendError"):
         qiopt.solve(too_big, config=cfg)
+
+
+def test_chain_does_not_hide_bad_options():
+    cfg = {"backend": "sa", "fallback": ["exact"], "backend_options": {"sa": {"beta_schedule_type": "custom"}}}
+    with pytest.raises(ValueError, match="beta_schedule"):
+        qiopt.solve({(0, 0): 1.0}, config=cfg)
+
+
+def test_explicit_backend_beats_environment_in_a_resolved_config(monkeypatch):
+    from qiopt.config import resolve_config
+
+    cfg = resolve_config(None, backend="sa", env={})
+    monkeypatch.setenv("QIOPT_BACKEND", "exact")
+    assert qiopt.solve({(0, 0): -1.0}, config=cfg).backend == "sa"
 
 
 def test_time_limit_is_passed_to_backends_that_take_it():

@@ -90,17 +90,35 @@ def parse_config(data: Mapping[str, Any]) -> dict[str, Any]:
     for key in data:
         if key not in ("solver", "backends"):
             raise unknown_key_error("config table", key, ["solver", "backends"])
-    solver = data.get("solver", {})
+    solver = _table(data.get("solver", {}), "[solver]")
     for key in solver:
         if key not in _SOLVER_KEYS:
             raise unknown_key_error("[solver] key", key, list(_SOLVER_KEYS))
     settings: dict[str, Any] = {k: solver[k] for k in ("backend", "fallback", "time_limit") if k in solver}
-    per_backend = {name: dict(opts) for name, opts in data.get("backends", {}).items()}
+    per_backend = {name: dict(_table(opts, f"[backends.{name}]"))
+                   for name, opts in _table(data.get("backends", {}), "[backends]").items()}
     if "options" in solver:
         name = solver.get("backend", DEFAULT_BACKEND)
-        per_backend[name] = {**per_backend.get(name, {}), **solver["options"]}
+        per_backend[name] = {**per_backend.get(name, {}), **_table(solver["options"], "[solver.options]")}
     settings["backend_options"] = per_backend
     return settings
+
+
+def _flat_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Settings from a flat mapping of ``SolverConfig``'s fields; ``options`` go to the mapping's backend."""
+    out = dict(config)
+    if "options" in out:
+        name = out.get("backend", DEFAULT_BACKEND)
+        per_backend = {k: dict(v) for k, v in out.get("backend_options", {}).items()}
+        per_backend[name] = {**per_backend.get(name, {}), **_table(out.pop("options"), "options")}
+        out["backend_options"] = per_backend
+    return out
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"config {where} must be a table of key = value pairs, got {type(value).__name__}")
+    return value
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -133,18 +151,21 @@ def resolve_config(config: str | os.PathLike[str] | SolverConfig | Mapping[str, 
     ``os.environ``.
     """
     env = os.environ if env is None else env
-    if isinstance(config, SolverConfig):
+    from_env: dict[str, Any] = {}
+    if isinstance(config, SolverConfig):  # already resolved: the environment was applied when it was made
         base: dict[str, Any] = {"backend": config.backend, "fallback": config.fallback,
                                 "time_limit": config.time_limit, "backend_options": config.backend_options}
     elif isinstance(config, Mapping):
-        base = parse_config(config) if {"solver", "backends"} & set(config) else dict(config)
+        base = parse_config(config) if {"solver", "backends"} & set(config) else _flat_settings(config)
     elif config is not None:
         base = load_config(config)
     elif env.get("QIOPT_CONFIG"):
         base = load_config(env["QIOPT_CONFIG"])
     else:
         base = {}
-    settings = {**base, **_from_env(env)}
+    if not isinstance(config, SolverConfig):
+        from_env = _from_env(env)
+    settings = {**base, **from_env}
     explicit = {"backend": backend, "fallback": fallback, "time_limit": time_limit}
     settings.update({k: v for k, v in explicit.items() if v is not None})
     name = settings.get("backend", DEFAULT_BACKEND)
@@ -152,7 +173,8 @@ def resolve_config(config: str | os.PathLike[str] | SolverConfig | Mapping[str, 
     if options:
         per_backend[name] = {**per_backend.get(name, {}), **options}
     settings["backend_options"] = per_backend
-    unknown = set(settings) - {"backend", "fallback", "time_limit", "backend_options"}
+    fields = ["backend", "fallback", "time_limit", "backend_options", "options"]
+    unknown = set(settings) - set(fields)
     if unknown:
-        raise unknown_key_error("config key", sorted(unknown)[0], list(_SOLVER_KEYS))
+        raise unknown_key_error("config key", sorted(unknown)[0], fields)
     return SolverConfig(**settings)

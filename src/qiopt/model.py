@@ -18,6 +18,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import dimod
@@ -29,7 +30,7 @@ __all__ = ["CompactModel", "as_bqm", "from_ising", "from_matrix", "from_qubo", "
 
 def _check_number(value: Any, where: str) -> float:
     """Return ``value`` as a finite float, or raise naming ``where``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real | np.number):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | np.integer | np.floating):
         raise TypeError(f"{where}: bias must be a real number, got {type(value).__name__} {value!r}")
     out = float(value)
     if not np.isfinite(out):
@@ -236,11 +237,24 @@ class CompactModel:
     def num_variables(self) -> int:
         return len(self.labels)
 
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Row index of each stored coupling (``rows[k]`` pairs with ``indices[k]``, ``data[k]``)."""
+        return np.repeat(np.arange(self.num_variables, dtype=np.int32), np.diff(self.indptr))
+
+    @cached_property
+    def couplings(self) -> sp.csr_matrix:
+        """The symmetric coupling matrix as a scipy CSR matrix (shares the arrays)."""
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.num_variables,) * 2)
+
+    def dense_couplings(self) -> np.ndarray:
+        """The symmetric coupling matrix as a dense ``(n, n)`` float64 array (for small models)."""
+        return self.couplings.toarray()
+
     def energies(self, spins: np.ndarray) -> np.ndarray:
         """Spin-domain energies of a ``(num_samples, n)`` array of ±1 values (float64, exact in the model)."""
         s = np.asarray(spins, dtype=np.float64)
-        csr = sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.num_variables,) * 2)
-        return self.offset + s @ self.h + 0.5 * np.einsum("ij,ij->i", s, (csr @ s.T).T)
+        return self.offset + s @ self.h + 0.5 * np.einsum("ij,ij->i", s, (self.couplings @ s.T).T)
 
     def to_vartype(self, spins: np.ndarray) -> np.ndarray:
         """Map a ±1 array to the source model's vartype (``{0, 1}`` for BINARY), as int8."""

@@ -86,7 +86,7 @@ class Options:
         return replace(self, **overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-data copy (tuples become lists, arrays stay arrays)."""
+        """A dict of every option (a deep copy: tuples stay tuples, arrays are copied)."""
         return asdict(self)
 
 

@@ -126,15 +126,16 @@ def load_bars(data: Mapping[str, Any], assignment: Mapping[Any, Any], *, ax: Any
     index = {w: k for k, w in enumerate(workers)}
     before, after = np.zeros(len(workers)), np.zeros(len(workers))
     for task in data["tasks"]:
+        load = float(task.get("load", 1.0))  # the format's default
         if task.get("current") in index:
-            before[index[task["current"]]] += float(task["load"])
+            before[index[task["current"]]] += load
         if assignment.get(task["id"]) in index:
-            after[index[assignment[task["id"]]]] += float(task["load"])
+            after[index[assignment[task["id"]]]] += load
     ax = _axes(ax, (max(5.0, 0.6 * len(workers) + 2), 4.0))
     pos = np.arange(len(workers))
     ax.bar(pos - 0.2, before, width=0.4, label="before", color="tab:gray")
     ax.bar(pos + 0.2, after, width=0.4, label="after", color="tab:blue")
-    capacity = [float(w.get("capacity", np.nan)) for w in data["workers"]]
+    capacity = [np.nan if w.get("capacity") is None else float(w["capacity"]) for w in data["workers"]]  # nan: none
     ax.scatter(pos, capacity, marker="_", s=400, color="tab:red", label="capacity", zorder=3)
     ax.set_xticks(pos, [str(w) for w in workers])
     ax.set(xlabel="worker", ylabel="load", title="Load per worker")

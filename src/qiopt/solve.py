@@ -49,6 +49,8 @@ def solve(model: Any, *, backend: str | None = None,
     cfg = resolve_config(config, backend=backend, fallback=fallback, time_limit=time_limit, options=options)
     started = time.perf_counter()
     problem = model if isinstance(model, Problem) else None
+    if reference is not None and problem is None:
+        raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
     bqm = _validate(problem.to_bqm()) if problem is not None else as_bqm(model)
     compact = CompactModel.from_bqm(bqm)
     with progress_enabled(progress):
@@ -61,8 +63,6 @@ def solve(model: Any, *, backend: str | None = None,
         result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"))
         if reference is not None:
             result.reference = problem.reference(reference, time_limit=cfg.time_limit)
-    elif reference is not None:
-        raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
     return result
 
 
@@ -84,9 +84,10 @@ def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: Comp
                 own = options.time_limit
                 options = options.replace(time_limit=max(min(own or remaining, remaining), 1e-3))
         try:
-            sampler = get_backend(name)
-            sampler.options = options
+            sampler = get_backend(name, **cfg.options_for(name))
             return sampler._sample_compact(bqm, compact, options, time.perf_counter_ns()), name, failures
+        except (ValueError, TypeError):
+            raise  # bad input or options: the user must fix them, another backend would hide the mistake
         except Exception as exc:
             if len(chain) == 1:
                 raise

@@ -128,3 +128,9 @@ def test_extreme_bias_scales_give_finite_schedule_and_optimum(linear):
     sampleset = qiopt.get_backend("sa", num_reads=2, num_sweeps=10, seed=0).sample(bqm)
     assert all(np.isfinite(sampleset.info["beta_range"]))
     assert sampleset.first.energy == pytest.approx(-sum(abs(b) for b in linear.values()), rel=1e-12)
+
+
+def test_repr_shows_changed_options_including_arrays():
+    text = repr(qiopt.get_backend("sa", num_reads=3, initial_states=np.ones((1, 2), dtype=np.int8)))
+    assert text.startswith("SimulatedAnnealingBackend(") and "num_reads=3" in text and "initial_states" in text
+    assert "seed" not in text

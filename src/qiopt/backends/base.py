@@ -62,8 +62,9 @@ class Backend(dimod.Sampler):
         self.options = self.options_type.from_kwargs(options)
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self.options.to_dict().items()
-                   if v != self.options_type.docs()[k][0]}
+        defaults = self.options_type.docs()
+        changed = {k: v for k, v in vars(self.options).items() if v is not defaults[k][0]
+                   and not (isinstance(v, str | int | float | tuple) and v == defaults[k][0])}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"{type(self).__name__}({args})"
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import dimod
-import numpy as np
 
 from qiopt.backends.base import Backend, BackendError, RunOutput
 from qiopt.model import CompactModel
@@ -25,15 +24,23 @@ from qiopt.options import Options, option, positive_int
 
 __all__ = ["ExactBackend", "ExactOptions"]
 
-_HARD_LIMIT = 40  # 2**40 states would take hours whatever max_variables says
+_HARD_LIMIT = 40  # 2**40 states would take hours
+
+
+def _max_variables(name: str, value: Any) -> int:
+    value = positive_int(name, value)
+    if value > _HARD_LIMIT:
+        raise ValueError(f"option {name!r} must be at most {_HARD_LIMIT} (2**{_HARD_LIMIT} states take hours); "
+                         f"got {value}; use backend 'sa' for larger models")
+    return value
 
 
 @dataclass(frozen=True)
 class ExactOptions(Options):
     num_states: int = option(1, "How many lowest-energy states to return (distinct, sorted by energy).",
                              check=positive_int)
-    max_variables: int = option(30, "Refuse models with more variables than this (2**n states are visited).",
-                                check=positive_int)
+    max_variables: int = option(30, "Refuse models with more variables than this (2**n states are visited; "
+                                "at most 40).", check=_max_variables)
 
 
 class ExactBackend(Backend):
@@ -46,16 +53,13 @@ class ExactBackend(Backend):
 
     def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
         n = model.num_variables
-        limit = min(options.max_variables, _HARD_LIMIT)
+        limit = options.max_variables
         if n > limit:
             raise BackendError(f"exact backend: the model has {n} variables, above max_variables={limit} "
                                f"(2**{n} states); use backend 'sa' for models of this size")
         from qiopt.backends._enumerate import lowest_states
 
-        J = np.zeros((n, n))
-        for i in range(n):
-            lo, hi = model.indptr[i], model.indptr[i + 1]
-            J[i, model.indices[lo:hi]] = model.data[lo:hi]
+        J = model.dense_couplings()
         k = min(options.num_states, 2**n)
         spins, _ = lowest_states(model.h, J, k)
         return RunOutput(spins, {"num_states_visited": 2**n})

@@ -268,7 +268,7 @@ def steepest_descent(cm: CompactModel, states: np.ndarray, num_threads: int = 1)
     _check(cm, states, num_threads)
     if states.shape[0] == 0:
         return
-    rows = np.repeat(np.arange(cm.num_variables), np.diff(cm.indptr))
+    rows = cm.rows
     row_abs = np.bincount(rows, weights=np.abs(cm.data), minlength=cm.num_variables)
     tol = 1e-12 * float((np.abs(cm.h) + row_abs).max())
     step = -(-states.shape[0] // num_threads)

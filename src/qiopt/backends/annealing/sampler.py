@@ -61,10 +61,6 @@ def _schedule(name: str, value: Any) -> tuple[float, ...] | None:
     return tuple(arr.tolist())
 
 
-def _any(name: str, value: Any) -> Any:
-    return value
-
-
 @dataclass(frozen=True)
 class SimulatedAnnealingOptions(Options):
     num_reads: int = option(64, "Independent anneals (reads); samples returned (the best ones with time_limit).",
@@ -82,7 +78,7 @@ class SimulatedAnnealingOptions(Options):
     seed: int | None = option(None, "Random seed; the seed drawn when None is reported in info['options'].",
                               check=seed_value)
     initial_states: Any = option(None, "Warm start: samples (array, SampleSet, dicts) in the model's vartype.",
-                                 check=_any)
+                                 check=None)
     initial_states_generator: str = option(
         "random", "Fills reads beyond initial_states: 'random', 'tile' (repeat them) or 'none' (error).",
         check=one_of("random", "tile", "none"))
@@ -109,7 +105,7 @@ class SimulatedAnnealingBackend(Backend):
         from qiopt.backends.annealing import kernels, schedule
 
         betas, beta_range = _betas(model, options, schedule)
-        threads = options.num_threads or len(os.sched_getaffinity(0))
+        threads = options.num_threads or _usable_cores()
         gibbs = options.proposal_acceptance_criteria == "Gibbs"
         warm = _initial_spins(model, options.initial_states)
         deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
@@ -126,7 +122,7 @@ class SimulatedAnnealingBackend(Backend):
                                randomize_order=options.randomize_order, gibbs=gibbs, num_threads=threads)
                 if options.polish:
                     kernels.steepest_descent(model, states, num_threads=threads)
-                best = _keep_lowest(model, best, states, options.num_reads)
+                best = states if deadline is None else _keep_lowest(model, best, states, options.num_reads)
                 batch, done = batch + 1, done + reads
                 now = time.perf_counter()
                 bar.update(now - started if bar.total is None else min(now - started, bar.total - bar.n))
@@ -137,6 +133,11 @@ class SimulatedAnnealingBackend(Backend):
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
                 "num_batches": batch, "num_reads_annealed": done, "num_threads": threads}
         return RunOutput(best, info)
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _betas(model: CompactModel, options: Any, schedule: Any) -> tuple[np.ndarray, tuple[float, float]]:

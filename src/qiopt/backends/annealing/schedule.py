@@ -51,7 +51,7 @@ def default_beta_range(cm: CompactModel) -> tuple[float, float]:
     """
     n = cm.num_variables
     abs_j = np.abs(cm.data)
-    rows = np.repeat(np.arange(n), np.diff(cm.indptr))
+    rows = cm.rows
     scale = max(float(np.abs(cm.h).max(initial=0.0)), float(abs_j.max(initial=0.0)))  # squares must not overflow
     if scale == 0.0:
         return _NULL_RANGE
