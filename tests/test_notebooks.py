@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import nbclient
+import nbformat
 import pytest
 
-import qiopt.problems
-
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-NEEDS = {"02_task_allocation.ipynb": "TaskAllocation", "03_load_balancing.ipynb": "LoadBalancing"}
 
 
 def test_there_are_notebooks() -> None:
@@ -19,7 +18,6 @@ def test_there_are_notebooks() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_without_outputs(path: Path) -> None:
-    nbformat = pytest.importorskip("nbformat")
     book = nbformat.read(path, as_version=4)
     for cell in book.cells:
         if cell.cell_type == "code":
@@ -29,13 +27,6 @@ def test_committed_without_outputs(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("ipykernel")
-    needed = NEEDS.get(path.name)
-    if needed and not hasattr(qiopt.problems, needed):
-        pytest.skip(f"qiopt.problems.{needed} is missing")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     for key in [k for k in os.environ if k.startswith("QIOPT_")]:
         monkeypatch.delenv(key)

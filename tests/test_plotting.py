@@ -6,15 +6,14 @@ import builtins
 import sys
 from pathlib import Path
 
+import matplotlib
 import networkx as nx
 import pytest
 
 import qiopt
+from qiopt import plotting
 
-matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-
-from qiopt import plotting  # noqa: E402
 
 ALLOCATION = {
     "agents": [{"id": "a1", "capacity": 4}, {"id": "a2", "capacity": 4}],
