@@ -14,7 +14,7 @@ TOKEN = "tok-fallback-9876543210-SECRET"
 
 @pytest.fixture
 def no_account(monkeypatch, tmp_path):
-    for var in ibm.ENV_VARS:
+    for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
 
@@ -59,3 +59,13 @@ def test_too_many_qubits_falls_through_to_sa(no_account):
 def test_fake_device_answers_first():
     result = qiopt.solve(nx.cycle_graph(4), config=_config(device="fake_manila", seed=1))
     assert result.backend == "ibm" and result.info["failures"] == []
+
+
+def test_model_above_ibm_max_qubits_falls_back_without_connecting(monkeypatch, no_account):
+    def connect(options, n):
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(ibm, "_device", connect)
+    config = _config(max_qubits=3)
+    result = qiopt.solve(nx.cycle_graph(4), config=config)
+    assert result.backend == "qaoa" and "max_qubits=3" in result.info["failures"][0]["message"]

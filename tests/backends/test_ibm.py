@@ -8,9 +8,11 @@ import networkx as nx
 import pytest
 
 import qiopt
+from qiopt.backends import _qiskit as qk
 from qiopt.backends import ibm
 from qiopt.backends.base import BackendError
 from qiopt.model import maxcut_bqm
+from qiopt.secrets import redact
 
 TOKEN = "tok-0123456789abcdef-SECRET"
 
@@ -18,7 +20,7 @@ TOKEN = "tok-0123456789abcdef-SECRET"
 @pytest.fixture
 def no_account(monkeypatch, tmp_path):
     """No token in the environment and no saved account (an empty home)."""
-    for var in ibm.ENV_VARS:
+    for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
 
@@ -92,3 +94,58 @@ def test_token_never_leaks(monkeypatch, caplog, no_account):
     assert TOKEN not in str(excinfo.value) and TOKEN not in repr(excinfo.value)
     assert excinfo.value.__cause__ is None and excinfo.value.__context__ is None  # the original is dropped
     assert TOKEN not in caplog.text and "attempt 1/2" in caplog.text
+
+
+@pytest.mark.parametrize(("n", "kw", "match"), [(40, {}, r"40 variables, above max_qubits=28 .*GiB"),
+                                                (5, {"max_qubits": 4}, "max_qubits=4")])
+def test_too_many_variables_refused_before_connecting(monkeypatch, n, kw, match):
+    def connect(options, num_qubits):
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(ibm, "_device", connect)
+    with pytest.raises(BackendError, match=match):  # a 40-variable model would need 2**40 floats
+        qiopt.get_backend("ibm", **kw).sample(maxcut_bqm(nx.cycle_graph(n)))
+
+
+@pytest.mark.parametrize("error", [ValueError, TypeError])
+def test_invalid_input_errors_are_redacted(monkeypatch, no_account, error):
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", TOKEN)
+
+    def service(options):
+        raise error(f"instance rejected for {TOKEN}")
+
+    monkeypatch.setattr(ibm, "_service", service)
+    with pytest.raises(error) as excinfo:
+        qiopt.get_backend("ibm", device="ibm_fez").sample(maxcut_bqm(nx.cycle_graph(3)))
+    assert type(excinfo.value) is error and "instance rejected for ***" in str(excinfo.value)
+    assert excinfo.value.__cause__ is None and excinfo.value.__context__ is None
+
+
+def test_saved_account_token_is_registered(monkeypatch, no_account):
+    saved = "saved-account-token-5551234-SECRET"
+
+    class FakeService:
+        def active_account(self):
+            return {"channel": "ibm_quantum_platform", "token": saved}
+
+    seen = []
+    monkeypatch.setattr(qk, "runtime_service", lambda *args: seen.append(args) or FakeService())
+    ibm._service(ibm.IBMOptions(account="mine"))
+    assert seen == [(None, None, None, "mine")]  # no token in the environment: the saved account
+    assert redact(f"denied for {saved}") == "denied for ***"
+
+    class NoToken:
+        def active_account(self):
+            return {"channel": "ibm_quantum_platform"}
+
+    monkeypatch.setattr(qk, "runtime_service", lambda *args: NoToken())
+    assert isinstance(ibm._service(ibm.IBMOptions()), NoToken)
+
+
+def test_transient_classification():
+    from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError, IBMRuntimeError
+
+    for exc in (ConnectionError(), TimeoutError(), OSError(), IBMRuntimeError("x")):
+        assert ibm._transient(exc), exc
+    for exc in (PermissionError(), IBMNotAuthorizedError("x"), ValueError(), BackendError("x"), KeyError()):
+        assert not ibm._transient(exc), exc

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import qiopt
+from qiopt.backends import _qiskit as qk
+from qiopt.backends import qaoa
 from qiopt.backends.base import BackendError
 from qiopt.model import maxcut_bqm
 
@@ -68,3 +70,56 @@ def test_bad_options_name_the_option(kw, name):
 def test_initial_point_length_checked_against_reps():
     with pytest.raises(ValueError, match="initial_point"):
         qiopt.get_backend("qaoa", reps=2, initial_point=(0.1, 0.2)).sample(maxcut_bqm(nx.cycle_graph(4)))
+
+
+@pytest.mark.parametrize(("init", "sampler"), [("random", "statevector"), ("random", "aer"), ("interp", "aer")])
+def test_tiny_time_limit_returns_angles_of_full_depth(init, sampler):
+    bqm = maxcut_bqm(nx.cycle_graph(6))
+    result = qaoa.QAOABackend(init=init, reps=3, time_limit=1e-6, sampler=sampler, seed=1).sample(bqm)
+    info = result.info
+    assert info["stopped_by_time_limit"] and len(info["optimal_parameters"]["gamma"]) == 3
+    assert info["num_evaluations"] == 1  # one evaluation, then the deadline: nothing re-simulated
+
+
+def test_random_restarts_return_the_best_evaluated_angles():
+    result = qaoa.QAOABackend(init="random", restarts=3, maxiter=20, seed=4, sampler="statevector").sample(
+        maxcut_bqm(nx.cycle_graph(6)))
+    info = result.info
+    assert info["expected_energy"] == pytest.approx(min(info["objective_trace"]), abs=1e-4)
+
+
+def test_unknown_memory_leaves_only_max_qubits(monkeypatch):
+    def no_sysconf(name):
+        raise ValueError(name)  # as where the platform has no such value (Windows has no os.sysconf at all)
+
+    monkeypatch.setattr(qaoa.os, "sysconf", no_sysconf)
+    assert qaoa.physical_memory() is None
+    result = qiopt.get_backend("qaoa", method="statevector", seed=1).sample(maxcut_bqm(nx.cycle_graph(4)))
+    assert result.info["method"] == "statevector" and result.first.energy == -4.0
+    with pytest.raises(BackendError, match="max_qubits=3"):
+        qiopt.get_backend("qaoa", max_qubits=3).sample(maxcut_bqm(nx.cycle_graph(4)))
+
+
+def test_mps_path_builds_operator_and_transpiles_once(monkeypatch):
+    calls = {"ising_operator": 0, "aer_transpile": 0}
+    for name in calls:
+        real = getattr(qk, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            calls[_name] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(qk, name, counted)
+    result = qiopt.get_backend("qaoa", method="matrix_product_state", maxiter=5, seed=1).sample(
+        maxcut_bqm(nx.cycle_graph(4)))
+    assert calls == {"ising_operator": 1, "aer_transpile": 1} and len(result) > 0
+
+
+def test_sa_warm_start_reuses_the_compact_model(monkeypatch):
+    from qiopt.model import CompactModel
+
+    built = []
+    real = CompactModel.from_bqm.__func__
+    monkeypatch.setattr(CompactModel, "from_bqm", classmethod(lambda cls, bqm: built.append(1) or real(cls, bqm)))
+    result = qiopt.get_backend("qaoa", warm_start="sa", seed=1).sample(maxcut_bqm(nx.cycle_graph(6)))
+    assert len(built) == 1 and result.first.energy == -6.0

@@ -9,6 +9,10 @@ Credentials, in order: ``QISKIT_IBM_TOKEN`` (with ``QISKIT_IBM_INSTANCE``, ``QIS
 account named by ``account``, the default saved account (``QiskitRuntimeService.save_account``). Never a file of
 the project. The token is registered with :func:`qiopt.secrets.register_secret`, so no message carries it.
 
+Models above ``max_qubits`` variables, or whose statevector would not fit in memory, are refused up front
+(:class:`~qiopt.backends.base.BackendError`, before connecting), as by the ``"qaoa"`` backend. Every qiskit
+call goes through the adapter :mod:`qiopt.backends._qiskit`.
+
 ``device="fake_manila"`` (any ``qiskit_ibm_runtime.fake_provider`` device) runs offline in local testing mode with
 that device's noise model. ``mode="session"`` is not available on the Open Plan: use ``"job"`` or ``"batch"``.
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +44,6 @@ from qiopt.secrets import redact, register_secret
 __all__ = ["IBMBackend", "IBMOptions"]
 
 logger = logging.getLogger(__name__)
-ENV_VARS = ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL")
 _NO_CREDENTIALS = (
     "ibm backend: no IBM Quantum credentials found. Set the environment variables QISKIT_IBM_TOKEN (and "
     "QISKIT_IBM_INSTANCE, QISKIT_IBM_CHANNEL='ibm_quantum_platform'), or save an account once with "
@@ -78,6 +82,8 @@ class IBMOptions(Options):
     backoff: float = option(2.0, "Seconds before the first retry; doubles each time.", check=positive_float)
     time_limit: float | None = option(None, "Seconds for the local angle optimisation.",
                                       check=optional(positive_float))
+    max_qubits: int = option(28, "Refuse models with more variables than this (the angles are optimised on a "
+                             "local statevector).", check=positive_int)
 
 
 def _text(name: str, value: Any) -> str:
@@ -97,17 +103,20 @@ class IBMBackend(Backend):
 
     def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
         from qiopt.backends import _qiskit as qk
-        from qiopt.backends.qaoa import QAOAOptions, _Objective, _optimise
+        from qiopt.backends.qaoa import QAOAOptions, _Objective, _optimise, check_statevector
 
         started = time.perf_counter()
         n = model.num_variables
+        check_statevector("ibm", n, options.max_qubits, qk.statevector_bytes(n), required=True,
+                          hint="use backend 'sa'")  # before connecting
         device = _with_retries(lambda: _device(options, n), options, "connect")
         local = QAOAOptions(reps=options.reps, maxiter=options.maxiter, seed=options.seed,
                             time_limit=options.time_limit)
         engine = qk.DiagonalQAOA(qk.cost_diagonal(model))
         objective = _Objective(engine.expectation, local, started)
         x = _optimise(objective, model, local)
-        isa = _transpile(qk.qaoa_circuit(qk.ising_operator(model), options.reps), device, options)
+        isa = qk.preset_transpile(qk.qaoa_circuit(qk.ising_operator(model), options.reps), device,
+                                  options.optimization_level, options.seed)
         values = qk.circuit_values(isa, x)[0]
         bits, job_info = _with_retries(lambda: _sample(isa, values, device, options), options, "job")
         spins, counts = qk.decode_bits(bits)
@@ -121,17 +130,11 @@ class IBMBackend(Backend):
 
 def _device(options: Any, num_qubits: int) -> Any:
     """The device: a fake one by name (offline), or one of the account's (named, or least busy)."""
+    from qiopt.backends import _qiskit as qk
+
     name = options.device
     if name is not None and name.startswith("fake_"):
-        from qiskit.providers import BackendV2
-        from qiskit_ibm_runtime import fake_provider
-
-        # only the named device is built (the provider would build all ~60, with their warnings)
-        fakes = {cls.backend_name: cls for cls in vars(fake_provider).values()
-                 if isinstance(cls, type) and issubclass(cls, BackendV2) and hasattr(cls, "backend_name")}
-        if name not in fakes:
-            raise ValueError(f"option 'device': unknown fake device {name!r}; available: {', '.join(sorted(fakes))}")
-        device = fakes[name]()
+        device = qk.fake_device(name)
     else:
         service = _service(options)
         device = (service.backend(name) if name is not None
@@ -143,81 +146,27 @@ def _device(options: Any, num_qubits: int) -> Any:
 
 
 def _service(options: Any) -> Any:
-    """A :class:`QiskitRuntimeService` from the environment or a saved account; the token is registered."""
-    from qiskit_ibm_runtime import QiskitRuntimeService
-    from qiskit_ibm_runtime.accounts import AccountNotFoundError
+    """A runtime service from the environment or a saved account; its token is registered as a secret."""
+    from qiopt.backends import _qiskit as qk
 
     token = os.environ.get("QISKIT_IBM_TOKEN")
     register_secret(token)
     try:
-        if token:
-            kwargs = {"token": token, "channel": os.environ.get("QISKIT_IBM_CHANNEL", "ibm_quantum_platform")}
-            if os.environ.get("QISKIT_IBM_INSTANCE"):
-                kwargs["instance"] = os.environ["QISKIT_IBM_INSTANCE"]
-            return QiskitRuntimeService(**kwargs)
-        return QiskitRuntimeService(name=options.account) if options.account else QiskitRuntimeService()
-    except AccountNotFoundError:
+        service = qk.runtime_service(token, os.environ.get("QISKIT_IBM_CHANNEL"),
+                                     os.environ.get("QISKIT_IBM_INSTANCE"), options.account)
+    except PermissionError:
         raise PermissionError(_NO_CREDENTIALS) from None
-
-
-def _transpile(circuit: Any, device: Any, options: Any) -> Any:
-    from qiskit.transpiler import generate_preset_pass_manager
-
-    manager = generate_preset_pass_manager(optimization_level=options.optimization_level, backend=device,
-                                           seed_transpiler=options.seed)
-    return manager.run(circuit)
+    account = service.active_account() if hasattr(service, "active_account") else None
+    if isinstance(account, Mapping) and isinstance(account.get("token"), str):
+        register_secret(account["token"])  # a saved account's token: no environment variable names it
+    return service
 
 
 def _sample(isa: Any, values: np.ndarray, device: Any, options: Any) -> tuple[np.ndarray, dict[str, Any]]:
     """One sampler job in the chosen mode; the bits (column ``i`` = variable ``i``) and the job's data."""
-    from qiskit_ibm_runtime import Batch, Session
-    from qiskit_ibm_runtime.executor_sampler import Sampler
+    from qiopt.backends import _qiskit as qk
 
-    context = None
-    fake = device.name.startswith("fake_")
-    if options.mode != "job" and not fake:
-        try:
-            context = (Session if options.mode == "session" else Batch)(backend=device)
-        except Exception as exc:
-            hint = " (sessions are not available on the Open Plan; use mode='batch' or 'job')"
-            raise BackendError(f"ibm backend: cannot open a {options.mode}: {redact(exc)}"
-                               + (hint if options.mode == "session" else "")) from None
-    try:
-        sampler = Sampler(mode=context or device)
-        sampler.options.default_shots = options.shots
-        sampler.options.max_execution_time = options.max_execution_time
-        sampler.options.dynamical_decoupling.enable = options.dynamical_decoupling
-        sampler.options.twirling.enable_gates = options.twirling
-        sampler.options.twirling.enable_measure = options.twirling
-        if fake:
-            sampler.options.simulator.seed_simulator = options.seed
-        submitted = time.perf_counter()
-        job = sampler.run([(isa, values)])
-        logger.info("ibm backend: job %s submitted to %s", job.job_id(), device.name)
-        result = _wait(job, options.timeout)
-        info = {"job_id": job.job_id(), "mode": options.mode, "wall_time_s": time.perf_counter() - submitted,
-                **_job_times(job)}
-    finally:
-        if context is not None:
-            context.close()
-    return result[0].data.meas.to_bool_array(order="little"), info
-
-
-def _wait(job: Any, timeout: float) -> Any:
-    try:
-        return job.result(timeout=timeout)
-    except TypeError:  # local jobs take no timeout
-        return job.result()
-
-
-def _job_times(job: Any) -> dict[str, Any]:
-    """Queue and run times from the service's job metrics (absent for local jobs)."""
-    try:
-        metrics = job.metrics()
-    except Exception:
-        return {}
-    stamps = metrics.get("timestamps", {})
-    return {"timestamps": stamps, "quantum_seconds": metrics.get("usage", {}).get("quantum_seconds")}
+    return qk.runtime_sample(isa, values, device, options)
 
 
 def _two_qubit_count(isa: Any) -> int:
@@ -226,28 +175,41 @@ def _two_qubit_count(isa: Any) -> int:
 
 def _transient(exc: BaseException) -> bool:
     """Failures worth retrying: the service unreachable, a job that failed or timed out."""
-    from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError, IBMRuntimeError
+    from qiopt.backends import _qiskit as qk
 
-    if isinstance(exc, PermissionError | IBMNotAuthorizedError | ValueError | TypeError | BackendError):
-        return False
-    return isinstance(exc, ConnectionError | TimeoutError | OSError | IBMRuntimeError) or "Job" in type(exc).__name__
+    return not isinstance(exc, ValueError | TypeError | BackendError) and qk.is_transient(exc)
+
+
+def _redacted(exc: ValueError | TypeError) -> ValueError | TypeError:
+    """A new exception of ``exc``'s type (else its ValueError/TypeError base) carrying the redacted message."""
+    text = redact(exc)
+    try:
+        copy = type(exc)(text)
+    except Exception:
+        copy = None
+    if not isinstance(copy, ValueError | TypeError) or str(copy) != text:
+        copy = (ValueError if isinstance(exc, ValueError) else TypeError)(text)
+    return copy
 
 
 def _with_retries(action: Any, options: Any, what: str) -> Any:
     """Run ``action``, retrying transient failures with exponential back-off.
 
-    Errors come back as :class:`BackendError` with redacted messages and without the original exception
-    attached (its text may hold a secret).
+    Errors come back as :class:`BackendError` (bad input: the same ValueError/TypeError type) with redacted
+    messages and without the original exception attached (its text may hold a secret).
     """
     delay, failure = options.backoff, ""
     for attempt in range(1, options.retries + 1):
+        invalid = None
         try:
             return action()
-        except (ValueError, TypeError):
-            raise
+        except (ValueError, TypeError) as exc:
+            invalid = _redacted(exc)
         except Exception as exc:
             failure = f"{type(exc).__name__}: {redact(exc)}"
             transient = _transient(exc)
+        if invalid is not None:
+            raise invalid from None  # raised outside the handler: no __context__ either
         if not transient:
             break
         logger.warning("ibm backend (%s): attempt %d/%d failed: %s", what, attempt, options.retries, failure)

@@ -33,7 +33,7 @@ from qiopt.backends.base import Backend, BackendError, RunOutput
 from qiopt.model import CompactModel
 from qiopt.options import Options, one_of, option, optional, positive_float, positive_int, seed_value
 
-__all__ = ["QAOABackend", "QAOAOptions", "initial_angles"]
+__all__ = ["QAOABackend", "QAOAOptions", "check_statevector", "initial_angles"]
 
 OPTIMIZERS = ("COBYLA", "Nelder-Mead", "Powell", "L-BFGS-B", "BFGS", "SLSQP")
 # Wurtz & Lykov, PRA 104, 052419 (2021), table I, in qiopt's convention (module _qiskit): γ = γ_C / 2, β = -β_C.
@@ -117,14 +117,16 @@ class QAOABackend(Backend):
         n = model.num_variables
         method = _choose_method(n, options)
         theta = warm_start_angles(model, bqm, options)
+        isa = None  # the circuit in Aer's basis gates, transpiled once (MPS loop and/or Aer sampling)
         if method == "statevector":
             engine = qk.DiagonalQAOA(qk.cost_diagonal(model), theta)
             batch = _Objective(lambda x: engine.expectation(x, options.cvar_alpha), options, started)
         else:
             if options.cvar_alpha < 1:
                 raise ValueError("option 'cvar_alpha' < 1 needs method='statevector' (exact probabilities)")
-            circuit = qk.qaoa_circuit(qk.ising_operator(model), options.reps, theta, measure=False)
-            batch = _Objective(_mps_objective(circuit, qk.ising_operator(model), options.seed), options, started)
+            operator = qk.ising_operator(model)
+            isa = qk.aer_transpile(qk.qaoa_circuit(operator, options.reps, theta, measure=False), options.seed)
+            batch = _Objective(qk.mps_estimator(isa, operator), options, started)
         x = _optimise(batch, model, options)
         sampler = "aer" if method != "statevector" else options.sampler
         p = len(x) // 2
@@ -135,8 +137,10 @@ class QAOABackend(Backend):
             probs = engine.probabilities(x)  # the optimised state, simulated once for the summary and the shots
             info.update(engine.summary(probs))
         if sampler == "aer":
-            circuit = qk.qaoa_circuit(qk.ising_operator(model), options.reps, theta)
-            spins, counts = qk.aer_sample(circuit, x, options.shots, options.seed, method)
+            if isa is None:
+                circuit = qk.qaoa_circuit(qk.ising_operator(model), options.reps, theta, measure=False)
+                isa = qk.aer_transpile(circuit, options.seed)
+            spins, counts = qk.aer_sample(isa, x, options.shots, options.seed, method)
         else:
             spins, counts = engine.sample(probs, options.shots, options.seed)
         return RunOutput(spins, info, counts)
@@ -145,28 +149,44 @@ class QAOABackend(Backend):
 def _choose_method(n: int, options: Any) -> str:
     from qiopt.backends._qiskit import statevector_bytes
 
-    if n > options.max_qubits:
-        raise BackendError(f"qaoa backend: the model has {n} variables, above max_qubits={options.max_qubits} "
-                           f"(a statevector needs {statevector_bytes(n) / 2**30:.1f} GiB); use backend 'sa'")
-    need = statevector_bytes(n, aer=options.sampler == "aer")
-    have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    fits = check_statevector("qaoa", n, options.max_qubits, statevector_bytes(n, aer=options.sampler == "aer"),
+                             required=options.method == "statevector",
+                             hint="use method='matrix_product_state' or backend 'sa'")
     if options.method == "automatic":
-        return "statevector" if need <= 0.8 * have else "matrix_product_state"
-    if options.method == "statevector" and need > 0.8 * have:
-        raise BackendError(f"qaoa backend: {n} qubits need {need / 2**30:.1f} GiB for the statevector, this "
-                           f"machine has {have / 2**30:.1f} GiB; use method='matrix_product_state' or backend 'sa'")
+        return "statevector" if fits else "matrix_product_state"
     return options.method
 
 
-def _mps_objective(circuit: Any, operator: Any, seed: int) -> Any:
-    """``<H>`` on Aer's EstimatorV2 with the matrix-product-state method, the circuit transpiled once."""
-    from qiskit_aer.primitives import EstimatorV2
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes; None where the platform does not say (``os.sysconf`` is
+    POSIX-only: on Windows only ``max_qubits`` applies)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
-    from qiopt.backends._qiskit import aer_transpile, circuit_values
 
-    isa = aer_transpile(circuit, seed)
-    estimator = EstimatorV2(options={"backend_options": {"method": "matrix_product_state"}})
-    return lambda x: float(estimator.run([(isa, operator, circuit_values(isa, x)[0])]).result()[0].data.evs)
+def check_statevector(backend: str, n: int, max_qubits: int, need: int, *, required: bool, hint: str) -> bool:
+    """The up-front size check of the statevector backends (``"qaoa"``, ``"ibm"``), before any allocation or
+    connection: :class:`BackendError` above ``max_qubits`` (with the GiB a statevector would need), or when
+    ``required`` and ``need`` bytes exceed 80 % of the memory. Returns whether ``need`` fits (True if unknown).
+
+    >>> check_statevector("ibm", 40, 28, 2**45, required=True, hint="")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    qiopt.backends.base.BackendError: ibm backend: the model has 40 variables, ... needs 32768.0 GiB); ...
+    """
+    from qiopt.backends._qiskit import statevector_bytes
+
+    if n > max_qubits:
+        raise BackendError(f"{backend} backend: the model has {n} variables, above max_qubits={max_qubits} "
+                           f"(a statevector needs {statevector_bytes(n) / 2**30:.1f} GiB); use backend 'sa'")
+    have = physical_memory()
+    fits = have is None or need <= 0.8 * have
+    if required and not fits:
+        raise BackendError(f"{backend} backend: {n} qubits need {need / 2**30:.1f} GiB for the statevector, this "
+                           f"machine has {have / 2**30:.1f} GiB; {hint}")
+    return fits
 
 
 class _Objective:
@@ -175,18 +195,24 @@ class _Objective:
     def __init__(self, func: Any, options: Any, started: float) -> None:
         self.func, self.trace = func, []
         self.deadline = None if options.time_limit is None else started + options.time_limit
-        self.best: tuple[float, np.ndarray] | None = None
+        self._best: dict[int, tuple[float, np.ndarray]] = {}  # per number of angles (init="interp" grows it)
         self.out_of_time = False
 
     def __call__(self, x: np.ndarray) -> float:
-        if self.deadline is not None and time.perf_counter() > self.deadline and self.best is not None:
+        if self.deadline is not None and time.perf_counter() > self.deadline and self._best:
             self.out_of_time = True
             raise _OutOfTime
-        value = self.func(np.asarray(x, dtype=np.float64))
+        x = np.array(x, dtype=np.float64)
+        value = self.func(x)
         self.trace.append(value)
-        if self.best is None or value < self.best[0]:
-            self.best = (value, np.array(x, dtype=np.float64))
+        if x.size not in self._best or value < self._best[x.size][0]:
+            self._best[x.size] = (value, x)
         return value
+
+    def best(self, default: np.ndarray) -> np.ndarray:
+        """The best angles evaluated so far with as many angles as ``default`` (``default`` if none were)."""
+        found = self._best.get(np.size(default))
+        return np.asarray(default, dtype=np.float64) if found is None else found[1]
 
 
 def initial_angles(model: CompactModel, reps: int) -> np.ndarray:
@@ -226,7 +252,7 @@ def _minimise(objective: _Objective, x0: np.ndarray, options: Any) -> np.ndarray
         res = minimize(objective, x0, method=options.optimizer, tol=options.tol, options={"maxiter": options.maxiter})
         return np.asarray(res.x, dtype=np.float64)
     except _OutOfTime:
-        return objective.best[1]
+        return objective.best(x0)
 
 
 def _optimise(objective: _Objective, model: CompactModel, options: Any) -> np.ndarray:
@@ -239,9 +265,13 @@ def _optimise(objective: _Objective, model: CompactModel, options: Any) -> np.nd
         rng = np.random.default_rng(options.seed)
         scale = initial_angles(model, 1)[0] * 2
         starts = rng.uniform(-1, 1, (options.restarts, 2 * options.reps)) * np.repeat([scale, np.pi / 4], options.reps)
-        values = [objective(x) for x in starts]  # one evaluation each, the best start first
-        results = [_minimise(objective, starts[k], options) for k in np.argsort(values)]
-        return min(results, key=lambda x: objective.func(x))
+        try:
+            values = [objective(x) for x in starts]  # one evaluation each, the best start first
+        except _OutOfTime:
+            return objective.best(starts[0])
+        for k in np.argsort(values):
+            _minimise(objective, starts[k], options)
+        return objective.best(starts[0])  # the best of all restarts, as evaluated (no re-simulation)
     if options.init == "interp":
         x = _minimise(objective, initial_angles(model, 1), options)
         for _ in range(1, options.reps):
@@ -257,13 +287,13 @@ def warm_start_angles(model: CompactModel, bqm: dimod.BinaryQuadraticModel, opti
     if options.warm_start == "sa":
         from qiopt.backends.registry import get_backend
 
-        best = get_backend("sa", num_reads=16, seed=options.seed).sample(bqm).first.sample
+        sa = get_backend("sa", num_reads=16, seed=options.seed)
+        best = sa._sample_compact(bqm, model, sa.options, time.perf_counter_ns()).first.sample  # model reused
         c = (model.from_vartype(np.array([best[v] for v in model.labels])) + 1) / 2.0
     else:
         from scipy.optimize import minimize
-        from scipy.sparse import csr_matrix
 
-        J = csr_matrix((model.data, model.indices, model.indptr), shape=(model.num_variables,) * 2)
+        J = model.couplings
 
         def energy(x: np.ndarray) -> tuple[float, np.ndarray]:
             s = 2 * x - 1
