@@ -62,3 +62,9 @@ def test_auto_weight_exceeds_any_single_flip():
         for v in bqm.variables:
             y = {**x, v: 1 - x[v]}
             assert abs(bqm.energy(y) - bqm.energy(x)) < w
+
+
+def test_linear_constraints_share_lhs():
+    assert LinearEquality.lhs is LinearInequality.lhs
+    sample = {"a": 1, "b": 0, "c": 1}
+    assert LinearEquality({"a": 2, "c": 3}, 1).lhs(sample) == LinearInequality({"a": 2, "c": 3}, 9).lhs(sample) == 5

@@ -72,7 +72,17 @@ class Constraint(ABC):
         return []
 
 
-class LinearEquality(Constraint):
+class _Linear(Constraint):
+    """A constraint on the linear form ``Σ coeffs[v]·x_v`` (shared by equalities and inequalities)."""
+
+    coeffs: dict[Hashable, float]
+
+    def lhs(self, sample: Mapping[Hashable, int]) -> float:
+        """The left side ``Σ coeffs[v]·sample[v]``."""
+        return sum(a * sample[v] for v, a in self.coeffs.items())
+
+
+class LinearEquality(_Linear):
     """``Σ coeffs[v]·x_v == rhs``; penalty ``weight · ((Σ a x − rhs)/step)²``, no slack.
 
     >>> float(LinearEquality({"a": 1, "b": 1}, 1, name="one").penalty_bqm(1.0).energy({"a": 1, "b": 1}))
@@ -84,9 +94,6 @@ class LinearEquality(Constraint):
         self.rhs = float(rhs)
         self.name = name
         self.step = grid([*self.coeffs.values(), self.rhs])
-
-    def lhs(self, sample: Mapping[Hashable, int]) -> float:
-        return sum(a * sample[v] for v, a in self.coeffs.items())
 
     def violation(self, sample: Mapping[Hashable, int]) -> float:
         return abs(self.lhs(sample) - self.rhs)
@@ -102,7 +109,7 @@ class ExactlyOne(LinearEquality):
         super().__init__(dict.fromkeys(variables, 1.0), 1.0, name)
 
 
-class LinearInequality(Constraint):
+class LinearInequality(_Linear):
     """``Σ coeffs[v]·x_v ≤ bound``, made an equality with a bounded binary slack.
 
     The slack ``s = step · Σ_k c_k z_k`` (labels ``("slack", name, k)``) has coefficients ``1, 2, 4, …`` with the
@@ -129,9 +136,6 @@ class LinearInequality(Constraint):
     @property
     def slack_variables(self) -> list[Hashable]:
         return [("slack", self.name, k) for k in range(self.num_slack)]
-
-    def lhs(self, sample: Mapping[Hashable, int]) -> float:
-        return sum(a * sample[v] for v, a in self.coeffs.items())
 
     def violation(self, sample: Mapping[Hashable, int]) -> float:
         return max(0.0, self.lhs(sample) - self.bound)

@@ -3,8 +3,10 @@
 import copy
 import itertools
 import json
+import time
 from importlib.resources import files
 
+import dimod
 import numpy as np
 import pytest
 
@@ -147,3 +149,27 @@ def test_to_dict_round_trips_and_json_file(tmp_path):
         data = problem.to_dict()
         data["tasks"].clear()
         assert problem.to_dict()["tasks"], "to_dict must return a copy"
+
+
+def test_format_plan_without_capacity_or_demand_and_hand_made_solution():
+    p = TaskAllocation([{"id": "x", "name": "Agent X"}, {"id": "y", "capacity": 2}],
+                       [{"id": "x", "name": "Task X"}, {"id": "t2", "demand": 2}, {"id": "t3"}],
+                       costs={"t2": {"y": 1.5}})
+    plan = p.format_plan(Solution({"x": "x", "t2": "y", "t3": "nobody"}, 0.0))   # no details, unknown agent
+    assert "Agent X" in plan and "load 1 (no cap), cost 0: Task X" in plan
+    assert "load 2/2, cost 1.5: t2" in plan and "unassigned: t3" in plan
+
+
+def test_best_solution_time_limit_caps_the_search():
+    p = TaskAllocation.random(200, 8, seed=0)
+    p.kicks = 10**6   # the polish would run for its whole polish_time (3 s)
+    rng = np.random.default_rng(0)
+    sampleset = dimod.SampleSet.from_samples_bqm(
+        (rng.integers(0, 2, size=(8, len(p.labels))), p.labels), dimod.BinaryQuadraticModel(
+            dict.fromkeys(p.labels, 0.0), {}, 0.0, "BINARY"))
+    started = time.perf_counter()
+    sol = p.best_solution(sampleset, time_limit=0.3)
+    assert time.perf_counter() - started < 1.5
+    assert sol.details["start"] and "polish" in sol.details
+    quick = p.best_solution(sampleset, time_limit=0)   # no search time: the best sample and the warm start
+    assert quick.details["start"] in {"sample 0", "greedy"}

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["affinity_matrix", "check_keys", "number", "read_json", "records"]
+__all__ = ["affinity_matrix", "capacities", "check_fit", "check_keys", "number", "read_json", "records"]
 
 
 def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -65,6 +65,37 @@ def number(value: Any, where: str, *, positive: bool = False, signed: bool = Fal
         rule = "" if signed else " > 0" if positive else " ≥ 0"
         raise ValueError(f"{where} must be a finite number{rule}, got {value!r}")
     return out
+
+
+def capacities(rows: Sequence[Mapping[str, Any]], kind: str) -> np.ndarray:
+    """The ``capacity`` of each row (``inf`` = unlimited when missing or ``None``); errors name ``kind`` and id.
+
+    >>> capacities([{"id": "a", "capacity": 2}, {"id": "b"}], "agent").tolist()
+    [2.0, inf]
+    """
+    return np.array([math.inf if r.get("capacity") is None else number(r["capacity"], f"{kind} {r['id']!r} capacity")
+                     for r in rows], dtype=np.float64)
+
+
+def check_fit(items: Sequence[Hashable], size: np.ndarray, capacity: np.ndarray, size_name: str, bin_kind: str,
+              eligible: np.ndarray | None = None) -> None:
+    """Refuse input no assignment can satisfy: a task larger than every (eligible) bin's capacity, or more
+    total ``size`` than total capacity. Messages name the task, its ``size_name`` and the fix.
+
+    >>> check_fit(["t"], np.array([3.0]), np.array([2.0, 2.0]), "load", "worker")
+    Traceback (most recent call last):
+    ...
+    ValueError: task 't' (load 3) fits no worker's capacity; raise a capacity or split the task
+    """
+    for i, item in enumerate(items):
+        allowed = capacity if eligible is None else capacity[eligible[i]]
+        if not (allowed >= size[i]).any():
+            which = "eligible " if eligible is not None else ""
+            raise ValueError(f"task {item!r} ({size_name} {size[i]:g}) fits no {which}{bin_kind}'s capacity; "
+                             "raise a capacity or split the task")
+    if size.sum() > capacity.sum():
+        raise ValueError(f"total {size_name} {size.sum():g} exceeds total capacity {capacity.sum():g}; add "
+                         f"{bin_kind}s or capacity, or drop tasks")
 
 
 def affinity_matrix(pairs: Any, index: Mapping[Hashable, int], kind: str) -> sp.csr_matrix:

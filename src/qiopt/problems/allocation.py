@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from qiopt.problems import reference as ref
-from qiopt.problems._data import affinity_matrix, check_keys, number, read_json, records
+from qiopt.problems._data import affinity_matrix, capacities, check_fit, check_keys, number, read_json, records
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
 from qiopt.problems.base import Solution
@@ -53,8 +53,7 @@ class TaskAllocation(AssignmentProblem):
         agent_rows = records(agents, "agents", {"capacity", "skills", "name"})
         task_rows = records(tasks, "tasks", {"demand", "skill", "name"})
         agent_ids, task_ids = [r["id"] for r in agent_rows], [r["id"] for r in task_rows]
-        capacity = np.array([np.inf if r.get("capacity") is None else
-                             number(r["capacity"], f"agent {r['id']!r} capacity") for r in agent_rows])
+        capacity = capacities(agent_rows, "agent")
         demand = np.array([number(r.get("demand", 1), f"task {r['id']!r} demand") for r in task_rows])
         skills = [set(_skill_list(r)) for r in agent_rows]
         eligible = np.array([[r.get("skill") is None or r["skill"] in s for s in skills] for r in task_rows])
@@ -63,12 +62,7 @@ class TaskAllocation(AssignmentProblem):
             if not eligible[i].any():
                 raise ValueError(f"task {r['id']!r} needs skill {r.get('skill')!r}, which no agent has; add "
                                  "the skill to an agent or change the task")
-            if not (capacity[eligible[i]] >= demand[i]).any():
-                raise ValueError(f"task {r['id']!r} (demand {demand[i]:g}) fits no eligible agent's capacity; "
-                                 "raise a capacity or split the task")
-        if demand.sum() > capacity.sum():
-            raise ValueError(f"total demand {demand.sum():g} exceeds total capacity {capacity.sum():g}; "
-                             "add agents or capacity, or drop tasks")
+        check_fit(task_ids, demand, capacity, "demand", "agent", eligible)
         self.agent_data, self.task_data = agent_rows, task_rows
         self._input = copy.deepcopy({"agents": list(agents), "tasks": list(tasks), "costs": dict(costs or {}),
                                      "affinity": list(affinity or [])})
@@ -128,15 +122,34 @@ class TaskAllocation(AssignmentProblem):
         return [("greedy", self._solution(ref.greedy_cheapest(self.arrays)[0]))]
 
     def format_plan(self, solution: Solution) -> str:
-        """A readable plan: each agent, its load / capacity and its tasks."""
-        names = {r["id"]: r.get("name", r["id"]) for r in (*self.agent_data, *self.task_data)}
+        """A readable plan: a status line, then each agent (its ``name`` if given) with load / capacity (``no
+        cap`` when unlimited), the cost of its tasks and the tasks; then unassigned tasks and violations.
+
+        Loads and costs come from ``solution.assignment`` and :attr:`arrays` (so any :class:`Solution` works,
+        also one built by hand or by another tool); an unknown agent counts as unassigned.
+
+        >>> p = TaskAllocation([{"id": "a", "capacity": 3}, {"id": "b"}], [{"id": "t", "demand": 2}, {"id": "u"}])
+        >>> print(p.format_plan(p.evaluate({"t": "a"})))
+        objective 0.00  (INFEASIBLE)
+          a                        load 2/3, cost 0: t
+          b                        load 0 (no cap), cost 0: -
+          unassigned: u
+          violated assign[u]: 1
+        """
+        arr, a = self.arrays, self._as_array(solution)
+        loads = arr.loads(a)
+        agent_names = [r.get("name", r["id"]) for r in self.agent_data]
+        task_names = [r.get("name", r["id"]) for r in self.task_data]
         lines = [f"objective {solution.objective:.2f}  ({'feasible' if solution.feasible else 'INFEASIBLE'})"]
-        loads = solution.details.get("loads", {})
-        for k, agent in enumerate(self.bins):
-            mine = [t for t, b in solution.assignment.items() if b == agent]
-            cap = self.arrays.capacity[k]
-            lines.append(f"  {names[agent]:<24} load {loads.get(agent, 0):g}/{cap:g}: "
-                         + (", ".join(str(names[t]) for t in mine) or "-"))
+        for k, name in enumerate(agent_names):
+            mine = np.flatnonzero(a == k)
+            cap = arr.capacity[k]
+            load = f"{loads[k]:g}/{cap:g}" if np.isfinite(cap) else f"{loads[k]:g} (no cap)"
+            lines.append(f"  {name!s:<24} load {load}, cost {arr.cost0[mine, k].sum():g}: "
+                         + (", ".join(str(task_names[i]) for i in mine) or "-"))
+        missing = np.flatnonzero(a < 0)
+        if len(missing):
+            lines.append("  unassigned: " + ", ".join(str(task_names[i]) for i in missing))
         lines += [f"  violated {name}: {amount:g}" for name, amount in solution.violations.items()]
         return "\n".join(lines)
 

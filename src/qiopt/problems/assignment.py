@@ -179,11 +179,12 @@ class AssignmentProblem(Problem):
     def _as_array(self, solution: Solution) -> np.ndarray:
         return np.array([self._bin_index.get(solution.assignment.get(t), -1) for t in self.items])
 
-    def repair(self, solution: Solution) -> Solution:
+    def repair(self, solution: Solution, time_limit: float | None = None) -> Solution:
         """Greedy placement of unassigned items, then moves and swaps until no step improves, for at most
-        :attr:`repair_time` seconds (see module)."""
+        :attr:`repair_time` seconds, or ``time_limit`` when smaller (see module)."""
+        seconds = self.repair_time if time_limit is None else min(self.repair_time, max(0.0, float(time_limit)))
         before = self._as_array(solution)
-        after, stats = self.arrays.search(before, deadline=time.perf_counter() + self.repair_time)
+        after, stats = self.arrays.search(before, deadline=time.perf_counter() + seconds)
         out = self._solution(after)
         out.energy, out.repaired = solution.energy, bool((after != before).any())
         out.details["penalties"] = solution.details.get("penalties", {})
@@ -193,15 +194,25 @@ class AssignmentProblem(Problem):
                                  "could not make feasible: " + ", ".join(sorted(out.violations))}
         return out
 
-    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8, seed: int | None = None
-                      ) -> Solution:
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8, seed: int | None = None,
+                      time_limit: float | None = None) -> Solution:
         """The base class's best candidate, then :attr:`kicks` rounds of perturbed local search on it
         (``details["polish"]`` reports them); at most :attr:`polish_time` seconds, seeded with ``seed``
-        (default :attr:`seed`). Large problems decode fewer samples (``2000 // items``, at least 1)."""
-        best = super().best_solution(sampleset, max(1, min(max_candidates, 2000 // self.arrays.n)))
+        (default :attr:`seed`). Large problems decode fewer samples (``2000 // items``, at least 1).
+
+        ``time_limit`` (seconds) caps decoding, repairs and polish together: the candidates' repairs share at
+        most half of it (each still at most :attr:`repair_time`), the polish gets what is left (at most
+        :attr:`polish_time`). ``None`` (default) uses :attr:`repair_time` and :attr:`polish_time` alone. A capped
+        answer may depend on timing, as may one whose polish hits :attr:`polish_time`."""
+        started = time.perf_counter()
+        budget = None if time_limit is None else max(0.0, float(time_limit))
+        best = super().best_solution(sampleset, max(1, min(max_candidates, 2000 // self.arrays.n)),
+                                     time_limit=None if budget is None else budget / 2)
+        polish = self.polish_time if budget is None else \
+            min(self.polish_time, max(0.0, started + budget - time.perf_counter()))
         before = self._as_array(best)
         after, stats = self.arrays.perturbed_search(before, self.kicks, seed=self.seed if seed is None else seed,
-                                                    time_limit=self.polish_time)
+                                                    time_limit=polish)
         if self.arrays.score(after) < self.arrays.score(before):
             out = self._solution(after)
             out.energy, out.repaired = best.energy, True

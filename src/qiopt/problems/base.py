@@ -7,6 +7,8 @@ Every builder (:class:`~qiopt.problems.allocation.TaskAllocation`, load balancin
 
 from __future__ import annotations
 
+import itertools
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,8 +59,10 @@ class Problem(ABC):
     def evaluate(self, assignment: Mapping[Any, Any]) -> Solution:
         """Score any assignment in domain terms (also one produced by another tool)."""
 
-    def repair(self, solution: Solution) -> Solution:
-        """Make ``solution`` feasible where possible; the default returns it unchanged."""
+    def repair(self, solution: Solution, time_limit: float | None = None) -> Solution:
+        """Make ``solution`` feasible where possible, in at most ``time_limit`` seconds (``None``: the problem's
+        own limit). The default returns it unchanged. :meth:`best_solution` passes ``time_limit`` only when it
+        was itself given one, so an override taking just ``solution`` keeps working without a budget."""
         return solution
 
     def reference(self, method: str = "milp", time_limit: float | None = None) -> Solution:
@@ -69,25 +73,40 @@ class Problem(ABC):
         """Extra starting answers for :meth:`best_solution` (e.g. a greedy baseline), as ``(name, solution)``."""
         return []
 
-    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8, seed: int | None = None
-                      ) -> Solution:
+    def best_solution(self, sampleset: dimod.SampleSet, max_candidates: int = 8, seed: int | None = None,
+                      time_limit: float | None = None) -> Solution:
         """Decode and repair the ``max_candidates`` lowest-energy distinct samples (and any :meth:`warm_starts`);
         return the best feasible one by objective, else the one with the smallest total violation.
 
         ``seed`` seeds any randomised improvement a subclass adds (this base method uses none).
+        ``time_limit`` (seconds, ``None`` = no cap) caps this whole stage: each :meth:`repair` gets an equal share
+        of what is left, and once it is spent no further sample is decoded (the lowest-energy one always is,
+        and the warm starts are always included; a value ≤ 0 leaves them no search time).
         ``details["start"]`` names where the answer came from (``"sample k"`` or a warm start's name).
         """
+        deadline = None if time_limit is None else time.perf_counter() + max(0.0, float(time_limit))
+        rows = list(itertools.islice(sampleset.aggregate().data(["sample", "energy"], sorted_by="energy"),
+                                     max(0, max_candidates)))
+        if not rows:
+            raise ValueError("the sample set is empty: nothing to decode")
+        starts = self.warm_starts()
         candidates = []
-        for k, datum in enumerate(sampleset.aggregate().data(["sample", "energy"], sorted_by="energy")):
-            if k >= max_candidates:
+        for k, datum in enumerate(rows):
+            if k and deadline is not None and time.perf_counter() > deadline:
                 break
             decoded = self.decode(datum.sample)
             decoded.energy = float(datum.energy)
-            candidates.append(self._started(self.repair(decoded), f"sample {k}"))
-        if not candidates:
-            raise ValueError("the sample set is empty: nothing to decode")
-        candidates += [self._started(self.repair(sol), name) for name, sol in self.warm_starts()]
+            candidates.append(self._started(self._repair_by(decoded, deadline, len(rows) - k + len(starts)),
+                                            f"sample {k}"))
+        candidates += [self._started(self._repair_by(sol, deadline, len(starts) - j), name)
+                       for j, (name, sol) in enumerate(starts)]
         return min(candidates, key=lambda s: (not s.feasible, sum(s.violations.values()), s.objective))
+
+    def _repair_by(self, solution: Solution, deadline: float | None, left: int) -> Solution:
+        """:meth:`repair` with an equal share of the time left before ``deadline`` among ``left`` candidates."""
+        if deadline is None:
+            return self.repair(solution)
+        return self.repair(solution, time_limit=max(0.0, deadline - time.perf_counter()) / left)
 
     @staticmethod
     def _started(solution: Solution, start: str) -> Solution:

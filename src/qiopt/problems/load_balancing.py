@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from qiopt.problems import reference as ref
-from qiopt.problems._data import affinity_matrix, check_keys, number, read_json, records
+from qiopt.problems._data import affinity_matrix, capacities, check_fit, check_keys, number, read_json, records
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
 from qiopt.problems.base import Solution
@@ -64,8 +64,7 @@ class LoadBalancing(AssignmentProblem):
         w_index = {w: k for k, w in enumerate(worker_ids)}
         speed = np.array([number(r.get("speed", 1.0), f"worker {r['id']!r} speed", positive=True)
                           for r in worker_rows])
-        capacity = np.array([np.inf if r.get("capacity") is None else
-                             number(r["capacity"], f"worker {r['id']!r} capacity") for r in worker_rows])
+        capacity = capacities(worker_rows, "worker")
         load = np.array([number(r.get("load", 1.0), f"task {r['id']!r} load") for r in task_rows])
         current = np.full(len(task_rows), -1)
         cost = np.zeros((len(task_rows), len(worker_rows)))
@@ -77,14 +76,12 @@ class LoadBalancing(AssignmentProblem):
                 current[i] = w_index[r["current"]]
                 cost[i] = number(r.get("migration_cost", 0.0), f"task {r['id']!r} migration_cost")
                 cost[i, current[i]] = 0.0
-            if not (capacity >= load[i]).any():
-                raise ValueError(f"task {r['id']!r} (load {load[i]:g}) fits no worker's capacity; raise one")
-        if load.sum() > capacity.sum():
-            raise ValueError(f"total load {load.sum():g} exceeds total capacity {capacity.sum():g}; add workers "
-                             "or capacity")
+        check_fit(task_ids, load, capacity, "load", "worker")
         if not isinstance(candidates, int) or candidates < 1:
             raise ValueError(f"candidates must be a positive int, got {candidates!r}")
         self.current, self.worker_data, self.task_data = current, worker_rows, task_rows
+        self.speed = speed
+        """Speed of each worker, in :attr:`bins` order (also ``arrays.speed``)."""
         self._input = copy.deepcopy({"workers": list(workers), "tasks": list(tasks),
                                      "affinity": list(affinity or [])})
         arrays = AssignmentArrays(cost, load, capacity,
@@ -147,8 +144,7 @@ class LoadBalancing(AssignmentProblem):
 
     def _details(self, a: np.ndarray) -> dict[str, Any]:
         arr = self.arrays
-        assert arr.speed is not None
-        times = arr.loads(a) / arr.speed
+        times = arr.loads(a) / self.speed
         moved = (self.current >= 0) & (a != self.current)
         return {**super()._details(a), "makespan": float(times.max()),
                 "imbalance": float(times.max() / arr.target) if arr.target > 0 else 1.0,
@@ -171,3 +167,51 @@ class LoadBalancing(AssignmentProblem):
         if (self.current >= 0).all():
             starts.append(("greedy rebalance", self._solution(self._rebalance()[0])))
         return starts
+
+    def format_plan(self, solution: Solution) -> str:
+        """A readable plan: a status line (objective, makespan, imbalance), a table of each worker (its ``name``
+        if given) with load before (on ``current``; ``-`` when no task has one) and after, capacity (``no cap``
+        when unlimited) and time after (load / speed), then the migrations, unassigned tasks and violations.
+
+        Figures come from ``solution.assignment`` and :attr:`arrays` (any :class:`Solution` works); an unknown
+        worker counts as unassigned. A task without ``current`` is placed, never migrated.
+
+        >>> p = LoadBalancing([{"id": "w1", "capacity": 5}, {"id": "w2", "speed": 2.0}],
+        ...                   [{"id": "t1", "load": 2, "current": "w1"}, {"id": "t2"}])
+        >>> print(p.format_plan(p.evaluate({"t1": "w2", "t2": "w1"})))
+        objective 0.00  (feasible)  makespan 1, imbalance 1, migrations 1
+          worker  load before  load after  capacity  time after
+          w1      2            1           5         1
+          w2      0            2           no cap    1
+          migrations (1): t1: w1 -> w2
+        """
+        arr, a = self.arrays, self._as_array(solution)
+        worker_names = [str(r.get("name", r["id"])) for r in self.worker_data]
+        task_names = [str(r.get("name", r["id"])) for r in self.task_data]
+        before, after = arr.loads(self.current), arr.loads(a)
+        times = after / self.speed
+        known = (self.current >= 0).any()
+        rows = [[name, f"{before[k]:g}" if known else "-", f"{after[k]:g}",
+                 f"{arr.capacity[k]:g}" if np.isfinite(arr.capacity[k]) else "no cap", f"{times[k]:.3g}"]
+                for k, name in enumerate(worker_names)]
+        moved = np.flatnonzero((self.current >= 0) & (a != self.current))
+        imbalance = times.max() / arr.target if arr.target > 0 else 1.0
+        lines = [f"objective {solution.objective:.2f}  ({'feasible' if solution.feasible else 'INFEASIBLE'})  "
+                 f"makespan {times.max():.3g}, imbalance {imbalance:.3g}, migrations {len(moved)}",
+                 *_table(["worker", "load before", "load after", "capacity", "time after"], rows)]
+        if known:
+            lines.append(f"  migrations ({len(moved)}): " + (", ".join(
+                f"{task_names[i]}: {worker_names[self.current[i]]} -> "
+                + (worker_names[a[i]] if a[i] >= 0 else "(unassigned)") for i in moved) or "none"))
+        missing = np.flatnonzero(a < 0)
+        if len(missing):
+            lines.append("  unassigned: " + ", ".join(task_names[i] for i in missing))
+        lines += [f"  violated {name}: {amount:g}" for name, amount in solution.violations.items()]
+        return "\n".join(lines)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-aligned columns, indented by two spaces."""
+    widths = [max(len(row[c]) for row in (header, *rows)) for c in range(len(header))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in (header, *rows)]

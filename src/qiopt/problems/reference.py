@@ -74,8 +74,8 @@ def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.nda
     k = np.arange(len(neg))  # x_i + x_j - y <= 1 for repelling pairs
     add(np.r_[np.ones(2 * len(neg)), -np.ones(len(neg))], np.r_[k, k, k], np.r_[xr[neg], xc[neg], nx + neg],
         len(neg), np.full(len(neg), -np.inf), np.ones(len(neg)))
-    if nz:
-        _tangent_rows(arr, pairs, nx + ny, add)
+    if arr.speed is not None:
+        _tangent_rows(arr, arr.speed, pairs, nx + ny, add)
     from scipy.optimize import Bounds, LinearConstraint, milp  # HiGHS; imported on use (0.2 s)
 
     res = milp(cost, constraints=[LinearConstraint(sp.vstack(rows).tocsr(), np.concatenate(lo),
@@ -96,14 +96,13 @@ def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.nda
     return a, {**info, "bound": bound, "gap": (exact - bound) / max(abs(exact), 1e-9)}
 
 
-def _tangent_rows(arr: AssignmentArrays, pairs: np.ndarray, z0: int, add: Any) -> None:
+def _tangent_rows(arr: AssignmentArrays, speed: np.ndarray, pairs: np.ndarray, z0: int, add: Any) -> None:
     """``z_b ≥ (τ−t)² + 2(τ−t)(L_b/speed_b − τ)`` for every tangent point ``τ = t(1 + offset)``."""
-    assert arr.speed is not None
     t = arr.target
     for tau in t * (1.0 + TANGENTS):
         slope = 2.0 * (tau - t)
         # slope * L_b/speed_b - z_b <= slope * tau - (tau - t)^2
-        coef = slope * arr.size[pairs[:, 0]] / arr.speed[pairs[:, 1]]
+        coef = slope * arr.size[pairs[:, 0]] / speed[pairs[:, 1]]
         add(np.r_[coef, -np.ones(arr.m)], np.r_[pairs[:, 1], np.arange(arr.m)],
             np.r_[np.arange(len(pairs)), z0 + np.arange(arr.m)], arr.m, np.full(arr.m, -np.inf),
             np.full(arr.m, slope * tau - (tau - t) ** 2))
