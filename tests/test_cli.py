@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,6 @@ LOAD_BALANCING = {
 }
 QUBO = {"qubo": [["a", "a", -1.0], ["a", "b", 2.0], ["b", "b", -1.0]]}
 ISING = {"h": {"x": 1.0}, "J": [["x", "y", -1.0]], "offset": 0.5}
-
-
-def _has(name: str) -> bool:
-    import qiopt.problems
-
-    return hasattr(qiopt.problems, name)
-
-
-needs_allocation = pytest.mark.skipif(not _has("TaskAllocation"), reason="qiopt.problems.TaskAllocation missing")
-needs_scenario = pytest.mark.skipif(not (files("qiopt") / "data" / "travel_planning.json").is_file(),
-                                    reason="qiopt/data/travel_planning.json missing")
-needs_balancing = pytest.mark.skipif(not _has("LoadBalancing"), reason="qiopt.problems.LoadBalancing missing")
 
 
 @pytest.fixture
@@ -174,18 +161,16 @@ def test_wrong_kind_names_the_field(write, capsys: pytest.CaptureFixture[str]) -
 
 # --- solve: problems -----------------------------------------------------------------------------------------
 
-@needs_allocation
 def test_solve_allocation_feasible(write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_path = tmp_path / "r.json"
     assert main(["solve", write(ALLOCATION), "--seed", "1", "-o", str(out_path)]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "(allocation)" in out and "load / capacity" in out and "feasible" in out
+    assert "(allocation)" in out and "load 3/4" in out and "feasible" in out
     result = json.loads(out_path.read_text())
     assert result["kind"] == "allocation" and result["feasible"] and result["violations"] == {}
     assert result["assignment"]["t2"] == "a2"  # the only agent with the skill
 
 
-@needs_allocation
 def test_solve_allocation_with_reference(write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_path = tmp_path / "r.json"
     assert main(["solve", write(ALLOCATION), "--seed", "1", "--reference", "milp", "-o", str(out_path)]) == 0
@@ -194,7 +179,6 @@ def test_solve_allocation_with_reference(write, tmp_path: Path, capsys: pytest.C
     assert result["reference"]["objective"] <= result["objective"] + 1e-9
 
 
-@needs_allocation
 def test_solve_infeasible_allocation_exits_1(write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     crowded = {"agents": [{"id": "a1", "capacity": 3}, {"id": "a2", "capacity": 3}],  # total fits, packing not
                "tasks": [{"id": f"t{i}", "demand": 2} for i in range(3)]}
@@ -205,14 +189,12 @@ def test_solve_infeasible_allocation_exits_1(write, tmp_path: Path, capsys: pyte
     assert not result["feasible"] and result["violations"]
 
 
-@needs_allocation
 def test_bad_allocation_names_the_field(write, capsys: pytest.CaptureFixture[str]) -> None:
     broken = {**ALLOCATION, "agents": [{"id": "a1", "capacity": "lots"}, ALLOCATION["agents"][1]]}
     assert main(["solve", write(broken)]) == EXIT_BAD_INPUT
     assert "capacity" in _error(capsys)
 
 
-@needs_balancing
 def test_solve_load_balancing(write, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_path = tmp_path / "r.json"
     code = main(["solve", write(LOAD_BALANCING), "--kind", "load-balancing", "--seed", "2", "-o", str(out_path)])
@@ -223,7 +205,6 @@ def test_solve_load_balancing(write, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert set(result["assignment"]) == {f"t{i}" for i in range(4)}
 
 
-@needs_balancing
 def test_bad_load_balancing_names_the_field(write, capsys: pytest.CaptureFixture[str]) -> None:
     broken = {**LOAD_BALANCING, "tasks": [{"id": "t1", "current": "w1"}]}
     assert main(["solve", write(broken)]) == EXIT_BAD_INPUT
@@ -232,17 +213,13 @@ def test_bad_load_balancing_names_the_field(write, capsys: pytest.CaptureFixture
 
 # --- demo ----------------------------------------------------------------------------------------------------
 
-@needs_allocation
-@needs_scenario
 def test_demo_prints_the_plan(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert "travel planning" in out and "load / capacity" in out and "feasible" in out
+    assert "travel planning" in out and "Travel agent 1" in out and "load " in out and "feasible" in out
     assert "backend: sa" in out
 
 
-@needs_allocation
-@needs_scenario
 def test_run_demo_returns_the_result() -> None:
     import io
 
@@ -273,9 +250,17 @@ def test_subprocess_solve_and_bad_input(write) -> None:
     assert "qubo[0]" in bad.stderr and "Traceback" not in bad.stderr
 
 
-@needs_allocation
-@needs_scenario
 def test_subprocess_module_runs_demo() -> None:
     proc = _run()
     assert proc.returncode == EXIT_OK, proc.stderr
     assert "travel planning" in proc.stdout
+
+
+def test_optional_fields_left_out(write, capsys: pytest.CaptureFixture[str]) -> None:
+    """Capacity (unlimited), demand and load (1) are optional in the formats: the summary must not need them."""
+    allocation = {"agents": [{"id": "a"}, {"id": "b", "capacity": 1}], "tasks": [{"id": "x"}, {"id": "y"}]}
+    assert main(["solve", write(allocation), "--seed", "1"]) == EXIT_OK
+    assert "no cap" in capsys.readouterr().out
+    balancing = {"workers": [{"id": "w1"}, {"id": "w2"}], "tasks": [{"id": "t1"}, {"id": "t2", "current": "w1"}]}
+    assert main(["solve", write(balancing, "lb.json"), "--seed", "1"]) == EXIT_OK
+    assert "w2" in capsys.readouterr().out

@@ -127,9 +127,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_solve(args: argparse.Namespace) -> int:
     import qiopt
     from qiopt.config import resolve_config
-    from qiopt.demo import format_allocation, format_load_balancing, format_result, seed_option
+    from qiopt.demo import format_result, seed_option
 
-    kind, data, model = load_problem(args.problem, args.kind)
+    kind, model = load_problem(args.problem, args.kind)
     config = resolve_config(args.config, backend=args.backend, time_limit=args.time_limit)
     options = seed_option(config.backend, args.seed)
     out = sys.stderr if args.output == "-" else sys.stdout
@@ -137,10 +137,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = qiopt.solve(model, config=config, reference=args.reference, **options)
     seconds = time.perf_counter() - started
-    if kind == "allocation":
-        lines = format_allocation(data, result.solution)
-    elif kind == "load-balancing":
-        lines = format_load_balancing(data, result.solution)
+    if result.solution is not None:
+        lines = model.format_plan(result.solution).splitlines()
     else:
         ones = sorted(str(v) for v, x in result.best_sample.items() if x == 1)
         shown = ", ".join(ones[:20]) + (", ..." if len(ones) > 20 else "")
@@ -159,8 +157,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 # --- input --------------------------------------------------------------------------------------------------
 
-def load_problem(path: str | Path, kind: str | None = None) -> tuple[str, dict[str, Any], Any]:
-    """Read ``path`` and build what ``qiopt.solve`` takes: ``(kind, raw data, problem or model)``.
+def load_problem(path: str | Path, kind: str | None = None) -> tuple[str, Any]:
+    """Read ``path`` and build what ``qiopt.solve`` takes: ``(kind, problem or model)``.
 
     Raises :class:`InputError` naming the file and the field at fault.
     """
@@ -184,7 +182,7 @@ def load_problem(path: str | Path, kind: str | None = None) -> tuple[str, dict[s
                              "(allocation), 'workers' (load-balancing) or 'qubo' / 'h' and 'J' (qubo); "
                              "or give --kind")
     try:
-        return kind, data, _build(kind, data)
+        return kind, _build(kind, data)
     except KeyError as exc:
         raise InputError(f"{p}: missing field {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:

@@ -15,17 +15,14 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
-from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any, TextIO
 
 from qiopt.result import Result
 
-__all__ = ["format_allocation", "format_load_balancing", "format_result", "load_scenario", "run_demo",
-           "seed_option"]
+__all__ = ["format_result", "load_scenario", "run_demo", "seed_option"]
 
 SCENARIO = "travel_planning.json"
 
@@ -54,46 +51,6 @@ def _violations(solution: Any) -> str:
         return "feasible (no constraint violated)"
     parts = ", ".join(f"{name} {amount:g}" for name, amount in solution.violations.items())
     return f"INFEASIBLE: {parts}"
-
-
-def format_allocation(data: Mapping[str, Any], solution: Any) -> list[str]:
-    """Lines describing an allocation answer: who takes which task at what cost, and each agent's load."""
-    demand = {t["id"]: float(t.get("demand", 1)) for t in data["tasks"]}
-    costs = data.get("costs", {})
-    rows = []
-    for task in demand:
-        agent = solution.assignment.get(task)
-        cost = costs.get(task, {}).get(agent) if agent is not None else None
-        rows.append((str(task), "(unassigned)" if agent is None else str(agent), f"{demand[task]:g}",
-                     "-" if cost is None else f"{cost:g}"))
-    lines = _table(rows, ("task", "agent", "demand", "cost"))
-    used: dict[Any, float] = {}
-    for task, agent in solution.assignment.items():
-        if agent is not None:
-            used[agent] = used.get(agent, 0.0) + demand.get(task, 0.0)
-    load_rows = [(str(a["id"]), f"{used.get(a['id'], 0.0):g} / {float(a['capacity']):g}",
-                  str(sum(1 for v in solution.assignment.values() if v == a["id"]))) for a in data["agents"]]
-    lines += ["", *_table(load_rows, ("agent", "load / capacity", "tasks"))]
-    return lines
-
-
-def format_load_balancing(data: Mapping[str, Any], solution: Any) -> list[str]:
-    """Lines describing a rebalancing: each worker's load before and after, and the tasks that moved."""
-    load = {t["id"]: float(t["load"]) for t in data["tasks"]}
-    before: dict[Any, float] = {}
-    for t in data["tasks"]:
-        before[t.get("current")] = before.get(t.get("current"), 0.0) + load[t["id"]]
-    after: dict[Any, float] = {}
-    for task, worker in solution.assignment.items():
-        after[worker] = after.get(worker, 0.0) + load.get(task, 0.0)
-    rows = [(str(w["id"]), f"{before.get(w['id'], 0.0):g}", f"{after.get(w['id'], 0.0):g}",
-             f"{float(w.get('capacity', math.inf)):g}",
-             f"{after.get(w['id'], 0.0) / float(w.get('speed', 1)):.3g}") for w in data["workers"]]
-    lines = _table(rows, ("worker", "load before", "load after", "capacity", "time after"))
-    moved = [f"{t['id']}: {t.get('current')} -> {solution.assignment.get(t['id'])}" for t in data["tasks"]
-             if t.get("current") is not None and solution.assignment.get(t["id"]) != t.get("current")]
-    lines += ["", f"migrations ({len(moved)}): " + (", ".join(moved) if moved else "none")]
-    return lines
 
 
 def format_result(result: Result, seconds: float) -> list[str]:
@@ -137,6 +94,6 @@ def run_demo(stream: TextIO | None = None, *, backend: str | None = None, seed: 
             result.reference = problem.reference(reference)
         except (ValueError, ImportError, RuntimeError) as exc:
             print(f"(no {reference} reference: {exc})", file=stream)
-    print("", *format_allocation(data, result.solution), "", *format_result(result, seconds),
+    print("", *problem.format_plan(result.solution).splitlines(), "", *format_result(result, seconds),
           sep="\n", file=stream)
     return result

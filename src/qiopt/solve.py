@@ -38,7 +38,9 @@ def solve(model: Any, *, backend: str | None = None,
         backend: a registered backend name (default ``"sa"``; see :func:`qiopt.available_backends`).
         config: a TOML file path, a :class:`~qiopt.config.SolverConfig` or a mapping (see :mod:`qiopt.config`).
         fallback: backends tried in order when one fails; the failures are recorded in ``Result.info``.
-        time_limit: seconds for the whole chain; each backend that has a ``time_limit`` option gets what remains.
+        time_limit: seconds for the whole solve. Backends of the chain that have a ``time_limit`` option get what
+            remains of it; for a problem, the backends share the first half and decoding, repair and the
+            problem's local search get the rest (a reference, if asked for, gets its own ``time_limit``).
         reference: for a problem, a classical reference method (e.g. ``"milp"``, ``"greedy"``) to compare with;
             the answer goes to ``Result.reference`` and the relative gap to ``Result.gap``.
         progress: show a progress bar for long solves (True), never (False), or only on a terminal (None).
@@ -54,20 +56,23 @@ def solve(model: Any, *, backend: str | None = None,
     bqm = _validate(problem.to_bqm()) if problem is not None else as_bqm(model)
     compact = CompactModel.from_bqm(bqm)
     with progress_enabled(progress):
-        sampleset, name, failures = _run_chain(cfg, bqm, compact, started)
+        chain_limit = cfg.time_limit if problem is None or cfg.time_limit is None else cfg.time_limit / 2
+        sampleset, name, failures = _run_chain(cfg, bqm, compact, started, chain_limit)
     info = dict(sampleset.info)
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info, model=bqm)
     if problem is not None:
         # the problem's own search is seeded by the backend's (recorded) seed, so a seeded solve replays exactly
-        result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"))
+        remaining = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - started)
+        result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"),
+                                                time_limit=remaining)
         if reference is not None:
             result.reference = problem.reference(reference, time_limit=cfg.time_limit)
     return result
 
 
-def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: CompactModel, started: float
-               ) -> tuple[dimod.SampleSet, str, list[dict[str, str]]]:
+def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: CompactModel, started: float,
+               time_limit: float | None) -> tuple[dimod.SampleSet, str, list[dict[str, str]]]:
     """Try each backend of the chain in turn; record failures (secrets removed) and move on."""
     chain = cfg.chain
     prepared = {name: backend_class(name).options_type.from_kwargs(cfg.options_for(name)) for name in chain}
@@ -75,8 +80,8 @@ def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: Comp
     for position, name in enumerate(chain):
         last = position == len(chain) - 1
         options = prepared[name]
-        if cfg.time_limit is not None:
-            remaining = cfg.time_limit - (time.perf_counter() - started)
+        if time_limit is not None:
+            remaining = time_limit - (time.perf_counter() - started)
             if remaining <= 0 and not last:
                 failures.append({"backend": name, "type": "TimeoutError", "message": "no time left in time_limit"})
                 continue

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import numbers
@@ -22,7 +23,23 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["affinity_matrix", "capacities", "check_fit", "check_keys", "number", "read_json", "records"]
+__all__ = ["JsonData", "affinity_matrix", "capacities", "check_fit", "check_keys", "number", "read_json", "records"]
+
+
+class JsonData:
+    """Mixin of builders read from JSON: the domain data as given, back as plain data or a file."""
+
+    _input: dict[str, Any]  # a deep copy of the domain data, set by the builder's __init__ once validated
+
+    def to_dict(self) -> dict[str, Any]:
+        """The domain data in the JSON input format (a copy: ``type(p).from_dict(p.to_dict())`` rebuilds ``p``)."""
+        return copy.deepcopy(self._input)
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as a JSON file readable by ``from_json`` and ``qiopt solve``."""
+        with open(path, "w", encoding="utf-8") as stream:
+            json.dump(self._input, stream, indent=1)
+            stream.write("\n")
 
 
 def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:

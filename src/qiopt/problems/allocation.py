@@ -34,7 +34,16 @@ from typing import Any
 import numpy as np
 
 from qiopt.problems import reference as ref
-from qiopt.problems._data import affinity_matrix, capacities, check_fit, check_keys, number, read_json, records
+from qiopt.problems._data import (
+    JsonData,
+    affinity_matrix,
+    capacities,
+    check_fit,
+    check_keys,
+    number,
+    read_json,
+    records,
+)
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
 from qiopt.problems.base import Solution
@@ -42,7 +51,7 @@ from qiopt.problems.base import Solution
 __all__ = ["TaskAllocation"]
 
 
-class TaskAllocation(AssignmentProblem):
+class TaskAllocation(AssignmentProblem, JsonData):
     """Tasks → agents under skills and capacities (see module). Bad input raises before any solving."""
 
     item_kind, bin_kind = "task", "agent"

@@ -17,10 +17,7 @@ says what it did and whether the answer is feasible.
 
 from __future__ import annotations
 
-import copy
-import json
 import numbers
-import os
 import time
 from collections.abc import Callable, Hashable, Mapping
 from functools import cached_property
@@ -56,19 +53,6 @@ class AssignmentProblem(Problem):
         self.labels = [("x", self.items[i], self.bins[b]) for i, b in self._pairs]
         """Model variables ``("x", item, bin)``, in model order."""
         self._penalty = _check_penalty(penalty)
-
-    # -- plain data ------------------------------------------------------------------------------------------
-    _input: dict[str, Any]  # the domain data as given (deep copy), set by each subclass's __init__
-
-    def to_dict(self) -> dict[str, Any]:
-        """The domain data in the JSON input format (a copy: ``type(p).from_dict(p.to_dict())`` rebuilds ``p``)."""
-        return copy.deepcopy(self._input)
-
-    def to_json(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_dict` as a JSON file readable by ``from_json`` and ``qiopt solve``."""
-        with open(path, "w", encoding="utf-8") as stream:
-            json.dump(self._input, stream, indent=1)
-            stream.write("\n")
 
     # -- model -----------------------------------------------------------------------------------------------
     @cached_property

@@ -36,7 +36,16 @@ from typing import Any
 import numpy as np
 
 from qiopt.problems import reference as ref
-from qiopt.problems._data import affinity_matrix, capacities, check_fit, check_keys, number, read_json, records
+from qiopt.problems._data import (
+    JsonData,
+    affinity_matrix,
+    capacities,
+    check_fit,
+    check_keys,
+    number,
+    read_json,
+    records,
+)
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
 from qiopt.problems.base import Solution
@@ -44,7 +53,7 @@ from qiopt.problems.base import Solution
 __all__ = ["LoadBalancing"]
 
 
-class LoadBalancing(AssignmentProblem):
+class LoadBalancing(AssignmentProblem, JsonData):
     """Tasks → workers minimising squared deviation from the ideal time, migrations and lost affinity."""
 
     item_kind, bin_kind = "task", "worker"
