@@ -21,3 +21,11 @@ def _clean_qiopt_env(monkeypatch):
     for key in list(os.environ):
         if key.startswith("QIOPT_"):
             monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def no_account(monkeypatch, tmp_path):
+    """No IBM token in the environment and no saved account (an empty home)."""
+    for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))

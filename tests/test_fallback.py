@@ -12,13 +12,6 @@ from qiopt.model import maxcut_bqm
 TOKEN = "tok-fallback-9876543210-SECRET"
 
 
-@pytest.fixture
-def no_account(monkeypatch, tmp_path):
-    for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-
 def _config(**ibm_options):
     return {"backend": "ibm", "fallback": ["qaoa", "sa"],
             "backend_options": {"ibm": {"backoff": 0.001, **ibm_options}, "qaoa": {"seed": 1, "shots": 128}}}

@@ -17,14 +17,6 @@ from qiopt.secrets import redact
 TOKEN = "tok-0123456789abcdef-SECRET"
 
 
-@pytest.fixture
-def no_account(monkeypatch, tmp_path):
-    """No token in the environment and no saved account (an empty home)."""
-    for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-
-
 def test_fake_manila_end_to_end():
     bqm = maxcut_bqm(nx.cycle_graph(4))
     result = qiopt.get_backend("ibm", device="fake_manila", shots=512, seed=1).sample(bqm)
