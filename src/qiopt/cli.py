@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from qiopt import __version__
+from qiopt.model import check_bias
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_OK", "InputError", "load_problem", "main", "qubo_model"]
 
@@ -210,7 +211,7 @@ def qubo_model(data: Mapping[str, Any]) -> Any:
         if key not in allowed:
             raise ValueError(f"unknown field {key!r}; a {'QUBO' if 'qubo' in data else 'Ising'} model has "
                              f"fields {', '.join(allowed)}")
-    offset = _number(data.get("offset", 0.0), "offset")
+    offset = check_bias(data.get("offset", 0.0), "offset")
     if "qubo" in data:
         Q: dict[tuple[str, str], float] = {}
         for u, v, bias in _triples(data["qubo"], "qubo"):
@@ -222,7 +223,7 @@ def qubo_model(data: Mapping[str, Any]) -> Any:
     if not isinstance(h_raw, dict):
         raise TypeError(f"field 'h' must be an object {{label: bias}} or a list of biases, got "
                         f"{type(h_raw).__name__}")
-    h = {_label(v, f"h[{v!r}]"): _number(b, f"h[{v!r}]") for v, b in h_raw.items()}
+    h = {_label(v, f"h[{v!r}]"): check_bias(b, f"h[{v!r}]") for v, b in h_raw.items()}
     J: dict[tuple[str, str], float] = {}
     for u, v, bias in _triples(data.get("J", []), "J"):
         J[(u, v)] = J.get((u, v), 0.0) + bias
@@ -237,7 +238,7 @@ def _triples(raw: Any, field: str) -> list[tuple[str, str, float]]:
         if not (isinstance(item, list) and len(item) == 3):
             raise ValueError(f"{field}[{i}] must be a triple [u, v, bias], got {item!r}")
         where = f"{field}[{i}]"
-        out.append((_label(item[0], where), _label(item[1], where), _number(item[2], where)))
+        out.append((_label(item[0], where), _label(item[1], where), check_bias(item[2], where)))
     return out
 
 
@@ -245,12 +246,6 @@ def _label(value: Any, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise TypeError(f"{where}: a variable label must be a string or an integer, got {value!r}")
     return str(value)
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {value!r}")
-    return float(value)
 
 
 # --- output -------------------------------------------------------------------------------------------------

@@ -25,11 +25,15 @@ import dimod
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CompactModel", "as_bqm", "from_ising", "from_matrix", "from_qubo", "maxcut_bqm"]
+__all__ = ["CompactModel", "as_bqm", "check_bias", "from_ising", "from_matrix", "from_qubo", "maxcut_bqm"]
 
 
-def _check_number(value: Any, where: str) -> float:
-    """Return ``value`` as a finite float, or raise naming ``where``."""
+def check_bias(value: Any, where: str) -> float:
+    """Return ``value`` as a finite float, or raise (TypeError / ValueError) naming ``where``.
+
+    >>> check_bias(2, "h['a']")
+    2.0
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real | np.integer | np.floating):
         raise TypeError(f"{where}: bias must be a real number, got {type(value).__name__} {value!r}")
     out = float(value)
@@ -64,12 +68,12 @@ def from_qubo(Q: Mapping[tuple[Any, Any], Any], offset: float = 0.0) -> dimod.Bi
         if not (isinstance(key, tuple) and len(key) == 2):
             raise ValueError(f"QUBO key {key!r} must be a pair (u, v)")
         u, v = key
-        b = _check_number(bias, f"Q[{key!r}]")
+        b = check_bias(bias, f"Q[{key!r}]")
         if u == v:
             bqm.add_linear(u, b)
         else:
             bqm.add_quadratic(u, v, b)
-    bqm.offset = _check_number(offset, "offset")
+    bqm.offset = check_bias(offset, "offset")
     return _validate(bqm)
 
 
@@ -88,15 +92,15 @@ def from_ising(h: Mapping[Any, Any] | Any, J: Mapping[tuple[Any, Any], Any], off
         raise TypeError(f"J must be a dict {{(u, v): bias}}, got {type(J).__name__}")
     bqm = dimod.BinaryQuadraticModel(vartype=dimod.SPIN)
     for v, bias in h.items():
-        bqm.add_linear(v, _check_number(bias, f"h[{v!r}]"))
+        bqm.add_linear(v, check_bias(bias, f"h[{v!r}]"))
     for key, bias in J.items():
         if not (isinstance(key, tuple) and len(key) == 2):
             raise ValueError(f"J key {key!r} must be a pair (u, v)")
         u, v = key
         if u == v:
             raise ValueError(f"J[{key!r}] couples a spin to itself; s*s == 1, so add it to the offset instead")
-        bqm.add_quadratic(u, v, _check_number(bias, f"J[{key!r}]"))
-    bqm.offset = _check_number(offset, "offset")
+        bqm.add_quadratic(u, v, check_bias(bias, f"J[{key!r}]"))
+    bqm.offset = check_bias(offset, "offset")
     return _validate(bqm)
 
 
@@ -139,7 +143,7 @@ def from_matrix(Q: Any, vartype: dimod.typing.VartypeLike = "BINARY", offset: fl
     linear = np.zeros(n)
     np.add.at(linear, rows[diag], vals[diag])
     bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(
-        linear, (rows[~diag], cols[~diag], vals[~diag]), _check_number(offset, "offset"), vt)
+        linear, (rows[~diag], cols[~diag], vals[~diag]), check_bias(offset, "offset"), vt)
     return _validate(bqm)
 
 
@@ -163,7 +167,7 @@ def maxcut_bqm(graph: Any, weight: str = "weight") -> dimod.BinaryQuadraticModel
     for u, v, data in graph.edges(data=True):
         if u == v:
             continue  # a self-loop is never cut
-        bqm.add_quadratic(u, v, _check_number(data.get(weight, 1.0), f"edge ({u!r}, {v!r}) {weight}"))
+        bqm.add_quadratic(u, v, check_bias(data.get(weight, 1.0), f"edge ({u!r}, {v!r}) {weight}"))
     return _validate(bqm)
 
 
