@@ -185,8 +185,9 @@ def as_bqm(model: Any) -> dimod.BinaryQuadraticModel:
     if isinstance(model, dimod.BinaryQuadraticModel):
         return _validate(model.copy())
     if isinstance(model, dimod.QuadraticModel | dimod.ConstrainedQuadraticModel):
-        raise TypeError(f"{type(model).__name__} is not supported; pass a BinaryQuadraticModel "
-                        "(for constraints, use a qiopt problem builder, which adds penalties)")
+        raise TypeError(f"{type(model).__name__} is not a BQM; pass a ConstrainedQuadraticModel to qiopt.solve "
+                        "(the engine solves it) or export it with qiopt.constrained.ConstrainedModel.from_cqm"
+                        "(cqm).to_bqm()")
     if isinstance(model, nx.Graph):
         return maxcut_bqm(model)
     if isinstance(model, Mapping):

@@ -29,6 +29,7 @@ Check = Callable[[str, Any], Any]
 
 __all__ = [
     "Options", "nonneg_float", "nonneg_int", "one_of", "option", "optional", "positive_float", "positive_int",
+    "probability",
     "seed_value", "unknown_key_error",
 ]
 
@@ -117,6 +118,12 @@ def positive_float(name: str, value: Any) -> float:
 def nonneg_float(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 <= float(value) < float("inf")):
         raise ValueError(f"option {name!r} must be a non-negative finite number, got {value!r}")
+    return float(value)
+
+
+def probability(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
+        raise ValueError(f"option {name!r} must be a number in [0, 1], got {value!r}")
     return float(value)
 
 

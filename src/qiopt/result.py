@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dimod
+import numpy as np
 
 __all__ = ["Result"]
 
@@ -26,7 +27,8 @@ class Result:
         backend: the name of the backend that answered (after any fallback).
         info: the backend's info (resolved ``options``, ``timing``...) plus ``failures``: one entry per backend
             of the fallback chain that failed before this one, ``{"backend", "type", "message"}``.
-        model: the model that was solved (a copy; the caller's object is untouched).
+        model: the model that was solved: the BQM, or the :class:`~qiopt.constrained.ConstrainedModel` on the
+            structured path (a copy or a derived form; the caller's object is untouched).
         solution: for a problem, the decoded (and repaired) best answer; ``None`` for a plain model.
         reference: for a problem solved with ``reference=...``, the reference method's answer.
     """
@@ -34,19 +36,30 @@ class Result:
     sampleset: dimod.SampleSet
     backend: str
     info: dict[str, Any] = field(default_factory=dict)
-    model: dimod.BinaryQuadraticModel | None = None
+    model: Any = None
     solution: Any = None
     reference: Any = None
 
     @property
     def best_sample(self) -> dict[Any, int]:
-        """The lowest-energy sample, ``{variable: value}``."""
-        return dict(self.sampleset.first.sample)
+        """The best sample, ``{variable: value}``: the lowest-energy one, or for a constrained model the
+        lowest-energy feasible one (when any is)."""
+        return dict(zip(self.sampleset.variables, self._best_row().sample.tolist(), strict=True))
 
     @property
     def best_energy(self) -> float:
-        """The model's energy of :attr:`best_sample`."""
-        return float(self.sampleset.first.energy)
+        """The energy of the answer returned: :attr:`solution`'s model energy for a problem (of its exported
+        QUBO, slack set optimally), else that of :attr:`best_sample`."""
+        if self.solution is not None and self.solution.energy is not None:
+            return float(self.solution.energy)
+        return float(self._best_row().energy)
+
+    def _best_row(self) -> Any:
+        record = self.sampleset.record
+        if "is_feasible" in record.dtype.names and record.is_feasible.any():
+            rows = np.flatnonzero(record.is_feasible)
+            return record[rows[np.argmin(record.energy[rows])]]
+        return record[np.argmin(record.energy)]
 
     @property
     def timing(self) -> dict[str, int]:
@@ -55,11 +68,19 @@ class Result:
 
     @property
     def gap(self) -> float | None:
-        """Relative gap of :attr:`solution` to :attr:`reference` (``(ours - ref) / max(|ref|, 1e-9)``)."""
+        """Relative gap of :attr:`solution` to :attr:`reference`, ``(ours − ref) / |ref|``; ``None`` unless both
+        are feasible, and ``None`` when ``|ref|`` is too close to zero for a ratio to mean anything (below
+        ``1e-9 · (1 + |ours|)``; equal objectives still give 0)."""
         if self.solution is None or self.reference is None:
             return None
+        if not (self.solution.feasible and self.reference.feasible):
+            return None
         ours, ref = self.solution.objective, self.reference.objective
-        return (ours - ref) / max(abs(ref), 1e-9)
+        if ours == ref:
+            return 0.0
+        if abs(ref) < 1e-9 * (1.0 + abs(ours)):
+            return None
+        return (ours - ref) / abs(ref)
 
     def __repr__(self) -> str:
         extra = "" if self.solution is None else f", feasible={self.solution.feasible}"

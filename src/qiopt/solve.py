@@ -1,5 +1,18 @@
 """``qiopt.solve``: one call from a model or a problem to a :class:`~qiopt.result.Result`.
 
+Two paths, chosen per backend of the chain:
+
+* **structured**: a problem with a structured model (:meth:`~qiopt.problems.base.Problem.to_constrained`:
+  task allocation, load balancing, partitioning), a dimod CQM or a
+  :class:`~qiopt.constrained.ConstrainedModel`, on a backend that anneals such models (``"sa"``). The engine's
+  stages (anneal, polish) run inside the backend; a problem's answer is decoded from the best feasible read.
+  A ``repair`` stage runs only when no read is feasible.
+* **QUBO**: anything else, and every other backend (``exact``, ``qaoa``, ``ibm``, plugins): the model's BQM
+  (a problem's :meth:`~qiopt.problems.base.Problem.to_bqm`, with sound penalties) is sampled, and a problem
+  decodes, repairs and polishes the samples (:meth:`~qiopt.problems.base.Problem.best_solution`).
+
+``Solution.details["source"]`` says where the answer came from; ``Result.timing`` has every stage's time.
+
 Example:
     >>> import networkx as nx, qiopt
     >>> result = qiopt.solve(nx.cycle_graph(4), seed=3)    # max-cut of a 4-cycle with the default "sa"
@@ -11,13 +24,16 @@ from __future__ import annotations
 
 import os
 import time
+from functools import cached_property
 from typing import Any
 
 import dimod
+import numpy as np
 
 from qiopt.backends.base import BackendError
 from qiopt.backends.registry import backend_class, get_backend
 from qiopt.config import SolverConfig, resolve_config
+from qiopt.constrained.model import ConstrainedModel
 from qiopt.model import CompactModel, _validate, as_bqm
 from qiopt.problems.base import Problem
 from qiopt.progress import enabled as progress_enabled
@@ -25,6 +41,8 @@ from qiopt.result import Result
 from qiopt.secrets import redact
 
 __all__ = ["solve"]
+
+_DECODE_SHARE = 0.05  # of a structured solve's time_limit kept for decoding the answer
 
 
 def solve(model: Any, *, backend: str | None = None,
@@ -34,13 +52,15 @@ def solve(model: Any, *, backend: str | None = None,
     """Solve ``model`` with the configured backend and return a :class:`~qiopt.result.Result`.
 
     Args:
-        model: a :class:`~qiopt.problems.base.Problem`, or anything :func:`qiopt.model.as_bqm` accepts.
+        model: a :class:`~qiopt.problems.base.Problem`, a dimod ``ConstrainedQuadraticModel``, a
+            :class:`~qiopt.constrained.ConstrainedModel`, or anything :func:`qiopt.model.as_bqm` accepts.
         backend: a registered backend name (default ``"sa"``; see :func:`qiopt.available_backends`).
         config: a TOML file path, a :class:`~qiopt.config.SolverConfig` or a mapping (see :mod:`qiopt.config`).
         fallback: backends tried in order when one fails; the failures are recorded in ``Result.info``.
-        time_limit: seconds for the whole solve. Backends of the chain that have a ``time_limit`` option get what
-            remains of it; for a problem, the backends share the first half and decoding, repair and the
-            problem's local search get the rest (a reference, if asked for, gets its own ``time_limit``).
+        time_limit: seconds for the whole solve, decoding and post-processing included. Backends of the chain
+            that have a ``time_limit`` option get what remains of it. On the QUBO path a problem's backends
+            share the first half and decoding, repair and the local search get the rest. A reference, if asked
+            for, is not part of it: it gets its own ``time_limit`` and its time is reported apart.
         reference: for a problem, a classical reference method (e.g. ``"milp"``, ``"greedy"``) to compare with;
             the answer goes to ``Result.reference`` and the relative gap to ``Result.gap``.
         progress: show a progress bar for long solves (True), never (False), or only on a terminal (None).
@@ -53,35 +73,77 @@ def solve(model: Any, *, backend: str | None = None,
     problem = model if isinstance(model, Problem) else None
     if reference is not None and problem is None:
         raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
-    bqm = _validate(problem.to_bqm()) if problem is not None else as_bqm(model)
-    compact = CompactModel.from_bqm(bqm)
+    models = _Models(model, problem)
     with progress_enabled(progress):
-        chain_limit = cfg.time_limit if problem is None or cfg.time_limit is None else cfg.time_limit / 2
-        sampleset, name, failures = _run_chain(cfg, bqm, compact, started, chain_limit)
+        sampleset, name, failures, structured = _run_chain(cfg, models, started)
     info = dict(sampleset.info)
     info["failures"] = failures
-    result = Result(sampleset=sampleset, backend=name, info=info, model=bqm)
+    result = Result(sampleset=sampleset, backend=name, info=info,
+                    model=models.structured if structured else models.bqm)
     if problem is not None:
-        # the problem's own search is seeded by the backend's (recorded) seed, so a seeded solve replays exactly
         remaining = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - started)
-        result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"),
-                                                time_limit=remaining)
+        t0 = time.perf_counter_ns()
+        if structured:
+            result.solution = _structured_answer(problem, sampleset, name, remaining, info["timing"])
+        else:
+            # the problem's own search is seeded by the backend's (recorded) seed, so a seeded solve replays
+            result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"),
+                                                    time_limit=remaining)
+            result.solution.details.setdefault("source", f"{name} sample + repair and local search")
+            info["timing"]["problem_search_ns"] = time.perf_counter_ns() - t0
         if reference is not None:
+            t1 = time.perf_counter()
             result.reference = problem.reference(reference, time_limit=cfg.time_limit)
+            info["reference_seconds"] = time.perf_counter() - t1
     return result
 
 
-def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: CompactModel, started: float,
-               time_limit: float | None) -> tuple[dimod.SampleSet, str, list[dict[str, str]]]:
-    """Try each backend of the chain in turn; record failures (secrets removed) and move on."""
+class _Models:
+    """The forms of one input, each built only when a backend needs it (the BQM of a million-task problem
+    is never built for the engine)."""
+
+    def __init__(self, model: Any, problem: Problem | None) -> None:
+        self.model, self.problem = model, problem
+        self.notes: dict[str, Any] = {}
+        if problem is not None:
+            self.structured: ConstrainedModel | None = problem.to_constrained()
+        elif isinstance(model, dimod.ConstrainedQuadraticModel):
+            from qiopt.constrained.cqm import from_cqm
+
+            self.structured, self.notes = from_cqm(model)
+        elif isinstance(model, ConstrainedModel):
+            self.structured = model
+        else:
+            self.structured = None
+            self.__dict__["bqm"] = as_bqm(model)  # validate plain models up front
+
+    @cached_property
+    def bqm(self) -> dimod.BinaryQuadraticModel:
+        if self.problem is not None:
+            return _validate(self.problem.to_bqm())
+        if self.structured is not None:
+            return _validate(self.structured.to_bqm())
+        return as_bqm(self.model)
+
+    @cached_property
+    def compact(self) -> CompactModel:
+        return CompactModel.from_bqm(self.bqm)
+
+
+def _run_chain(cfg: SolverConfig, models: _Models, started: float
+               ) -> tuple[dimod.SampleSet, str, list[dict[str, str]], bool]:
+    """Try each backend of the chain in turn; record failures (secrets removed) and move on. Returns the
+    sample set, the backend that answered, the failures and whether it ran on the structured model."""
     chain = cfg.chain
     prepared = {name: backend_class(name).options_type.from_kwargs(cfg.options_for(name)) for name in chain}
     failures: list[dict[str, str]] = []
     for position, name in enumerate(chain):
         last = position == len(chain) - 1
         options = prepared[name]
-        if time_limit is not None:
-            remaining = time_limit - (time.perf_counter() - started)
+        structured = models.structured is not None and backend_class(name).structured
+        if cfg.time_limit is not None:
+            share = 1.0 - _DECODE_SHARE if structured or models.problem is None else 0.5
+            remaining = cfg.time_limit * share - (time.perf_counter() - started)
             if remaining <= 0 and not last:
                 failures.append({"backend": name, "type": "TimeoutError", "message": "no time left in time_limit"})
                 continue
@@ -90,7 +152,13 @@ def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: Comp
                 options = options.replace(time_limit=max(min(own or remaining, remaining), 1e-3))
         try:
             sampler = get_backend(name, **cfg.options_for(name))
-            return sampler._sample_compact(bqm, compact, options, time.perf_counter_ns()), name, failures
+            t0 = time.perf_counter_ns()
+            if structured:
+                sampleset = sampler._sample_structured(models.structured, options, t0)
+                sampleset.info.update(models.notes)
+            else:
+                sampleset = sampler._sample_compact(models.bqm, models.compact, options, t0)
+            return sampleset, name, failures, structured
         except (ValueError, TypeError):
             raise  # bad input or options: the user must fix them, another backend would hide the mistake
         except Exception as exc:
@@ -99,3 +167,23 @@ def _run_chain(cfg: SolverConfig, bqm: dimod.BinaryQuadraticModel, compact: Comp
             failures.append({"backend": name, "type": type(exc).__name__, "message": redact(exc)})
     summary = "; ".join(f"{f['backend']}: {f['type']}: {f['message']}" for f in failures)
     raise BackendError(f"every backend of the chain failed: {summary}")
+
+
+def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: str, remaining: float | None,
+                       timing: dict[str, int]) -> Any:
+    """The problem's answer from the engine's best read (rows come best feasible first); a timed ``repair``
+    stage only when no read is feasible."""
+    t0 = time.perf_counter_ns()
+    record = sampleset.record
+    row = record[0]
+    solution = problem.from_state(np.asarray(row.sample))
+    polished = bool(row.polished) if "polished" in record.dtype.names else False
+    solution.details["source"] = f"{backend} anneal" + (" + polish" if polished else "")
+    timing["decode_ns"] = time.perf_counter_ns() - t0
+    if not solution.feasible:
+        t1 = time.perf_counter_ns()
+        repaired = problem.repair(solution, time_limit=None if remaining is None else max(0.0, remaining))
+        repaired.details["source"] = solution.details["source"] + " + repair"
+        solution = repaired
+        timing["repair_ns"] = time.perf_counter_ns() - t1
+    return solution

@@ -57,6 +57,9 @@ class Backend(dimod.Sampler):
     requires: ClassVar[tuple[str, ...]] = ()
     install_hint: ClassVar[str | None] = None
     summary: ClassVar[str] = ""
+    structured: ClassVar[bool] = False
+    """Whether the backend anneals structured constrained models itself (``_sample_structured``); the others
+    get a problem's or a CQM's penalised QUBO."""
 
     def __init__(self, **options: Any) -> None:
         self.options = self.options_type.from_kwargs(options)
@@ -100,6 +103,7 @@ class Backend(dimod.Sampler):
             return dimod.SampleSet.from_samples([], bqm.vartype, energy=[], info=info)
         if "seed" in options.names() and options.seed is None:  # record the seed drawn, so any run can be replayed
             options = options.replace(seed=int(np.random.SeedSequence().entropy % 2**63))
+        options = self._resolve(options)
         t1 = time.perf_counter_ns()
         out = self._run(compact, options, bqm)
         t2 = time.perf_counter_ns()
@@ -111,6 +115,10 @@ class Backend(dimod.Sampler):
                                                  info=info, **vectors)
         sampleset.info["timing"] = _timing(t0, t1, t2)
         return sampleset
+
+    def _resolve(self, options: Options) -> Options:
+        """Fill options whose default depends on the model kind (``None`` defaults); recorded in ``info``."""
+        return options
 
     @abstractmethod
     def _run(self, model: CompactModel, options: Options, bqm: dimod.BinaryQuadraticModel) -> RunOutput:

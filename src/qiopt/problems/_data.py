@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["JsonData", "affinity_matrix", "capacities", "check_fit", "check_keys", "number", "read_json", "records"]
+__all__ = ["JsonData", "affinity_matrix", "amounts", "capacities", "check_fit", "check_keys", "number", "read_json",
+           "records"]
 
 
 class JsonData:
@@ -97,22 +98,55 @@ def capacities(rows: Sequence[Mapping[str, Any]], kind: str) -> np.ndarray:
 def check_fit(items: Sequence[Hashable], size: np.ndarray, capacity: np.ndarray, size_name: str, bin_kind: str,
               eligible: np.ndarray | None = None) -> None:
     """Refuse input no assignment can satisfy: a task larger than every (eligible) bin's capacity, or more
-    total ``size`` than total capacity. Messages name the task, its ``size_name`` and the fix.
+    total ``size`` (each task at its smallest eligible size) than total capacity. ``size`` is ``(n,)`` or
+    ``(n, m)`` (bin-dependent). Messages name the task, its ``size_name`` and the fix.
 
     >>> check_fit(["t"], np.array([3.0]), np.array([2.0, 2.0]), "load", "worker")
     Traceback (most recent call last):
     ...
     ValueError: task 't' (load 3) fits no worker's capacity; raise a capacity or split the task
     """
-    for i, item in enumerate(items):
-        allowed = capacity if eligible is None else capacity[eligible[i]]
-        if not (allowed >= size[i]).any():
-            which = "eligible " if eligible is not None else ""
-            raise ValueError(f"task {item!r} ({size_name} {size[i]:g}) fits no {which}{bin_kind}'s capacity; "
-                             "raise a capacity or split the task")
-    if size.sum() > capacity.sum():
-        raise ValueError(f"total {size_name} {size.sum():g} exceeds total capacity {capacity.sum():g}; add "
+    n, m = len(items), len(capacity)
+    sizes = np.broadcast_to(np.asarray(size, dtype=np.float64).reshape(n, -1), (n, m))
+    allowed = np.ones((n, m), dtype=bool) if eligible is None else eligible
+    fits = (allowed & (capacity[None, :] >= sizes)).any(axis=1)
+    if not fits.all():
+        i = int(np.flatnonzero(~fits)[0])
+        which = "eligible " if eligible is not None else ""
+        shown = np.where(allowed[i], sizes[i], np.inf).min()
+        raise ValueError(f"task {items[i]!r} ({size_name} {shown:g}) fits no {which}{bin_kind}'s capacity; "
+                         "raise a capacity or split the task")
+    least = np.where(allowed, sizes, np.inf).min(axis=1).sum()
+    if least > capacity.sum():
+        raise ValueError(f"total {size_name} {least:g} exceeds total capacity {capacity.sum():g}; add "
                          f"{bin_kind}s or capacity, or drop tasks")
+
+
+def amounts(rows: Sequence[Mapping[str, Any]], key: str, bins: Sequence[Hashable], default: float,
+            bin_kind: str = "agent") -> np.ndarray:
+    """The ``(n, m)`` matrix of a per-row amount that is a number (the same on every bin) or a mapping
+    ``{bin id: amount}`` (bin-dependent; a bin it does not name gets ``inf``: not eligible).
+
+    >>> amounts([{"id": "t", "demand": {"a": 3}}, {"id": "u"}], "demand", ["a", "b"], 1.0).tolist()
+    [[3.0, inf], [1.0, 1.0]]
+    """
+    index = {b: k for k, b in enumerate(bins)}
+    out = np.empty((len(rows), len(bins)), dtype=np.float64)
+    for i, r in enumerate(rows):
+        value = r.get(key, default)
+        if isinstance(value, Mapping):
+            if not value:
+                raise ValueError(f"task {r['id']!r} {key} is an empty mapping; name at least one eligible "
+                                 f"{bin_kind}")
+            out[i] = np.inf
+            for b, v in value.items():
+                if b not in index:
+                    raise ValueError(f"task {r['id']!r} {key} names unknown {bin_kind} {b!r}; use ids from the "
+                                     f"{bin_kind}s list")
+                out[i, index[b]] = number(v, f"task {r['id']!r} {key}[{b!r}]")
+        else:
+            out[i] = number(value, f"task {r['id']!r} {key}")
+    return out
 
 
 def affinity_matrix(pairs: Any, index: Mapping[Hashable, int], kind: str) -> sp.csr_matrix:

@@ -35,9 +35,10 @@ _FULL_SWAP_LIMIT = 300
 
 
 class AssignmentArrays:
-    """Items → bins data: ``cost (n, m)`` (``inf`` = not eligible), ``size (n,)``, ``capacity (m,)`` (``inf`` =
-    none), symmetric ``affinity (n, n)`` with zero diagonal, optional ``speed (m,)`` and ``target`` for the
-    squared-load term."""
+    """Items → bins data: ``cost (n, m)`` (``inf`` = not eligible), ``size`` ``(n,)`` or ``(n, m)`` (what an item
+    takes of a bin's capacity: the same on every bin, or bin-dependent as in the generalized assignment
+    problem), ``capacity (m,)`` (``inf`` = none), symmetric ``affinity (n, n)`` with zero diagonal, optional
+    ``speed (m,)`` and ``target`` for the squared-load term."""
 
     def __init__(self, cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, affinity: sp.csr_matrix,
                  speed: np.ndarray | None = None, target: float = 0.0) -> None:
@@ -45,7 +46,12 @@ class AssignmentArrays:
         self.n, self.m = self.cost.shape
         self.eligible = np.isfinite(self.cost)
         self.cost0 = np.where(self.eligible, self.cost, 0.0)
-        self.size = np.asarray(size, dtype=np.float64)
+        size = np.asarray(size, dtype=np.float64)
+        self.size = np.ascontiguousarray(np.broadcast_to(size.reshape(self.n, -1), (self.n, self.m)))
+        """``(n, m)``: what item ``i`` takes of bin ``b``'s capacity (0 where not eligible)."""
+        self.size = np.where(self.eligible, self.size, 0.0)
+        self.item_size = self.size.max(axis=1)
+        """Largest size of each item over its eligible bins (greedy orders, the cost of leaving it out)."""
         self.capacity = np.asarray(capacity, dtype=np.float64)
         self.affinity = sp.csr_matrix(affinity, dtype=np.float64)
         self.speed = None if speed is None else np.asarray(speed, dtype=np.float64)
@@ -55,15 +61,15 @@ class AssignmentArrays:
         """Whether any bin has a finite capacity."""
         scale = np.abs(self.cost0).max(axis=1).sum() + np.abs(self.affinity.data).sum() + 1.0
         if self.speed is not None:
-            scale += float((((self.size.sum() / self.speed) + self.target) ** 2).sum())
-        self.big = scale / grid([*self.size, *finite_caps])
+            scale += float((((self.item_size.sum() / self.speed) + self.target) ** 2).sum())
+        self.big = scale / grid([*np.unique(self.size[self.eligible]), *finite_caps])
         """Cost per unit of capacity overflow in the search: above any objective gain."""
         self._dense_affinity = self.affinity.toarray() if self.n <= _FULL_SWAP_LIMIT else None
 
     # -- scoring ---------------------------------------------------------------------------------------------
     def loads(self, a: np.ndarray) -> np.ndarray:
         on = a >= 0
-        return np.bincount(a[on], weights=self.size[on], minlength=self.m)
+        return np.bincount(a[on], weights=self.size[on, a[on]], minlength=self.m)
 
     def bin_terms(self, L: np.ndarray, bins: np.ndarray | slice = slice(None), overflow: bool = True
                   ) -> np.ndarray:
@@ -93,7 +99,7 @@ class AssignmentArrays:
 
     def _score(self, a: np.ndarray, L: np.ndarray, M: np.ndarray) -> float:
         """:meth:`score` from the loads ``L`` and neighbour sums ``M`` of ``a``."""
-        excess = np.maximum(L - self.capacity, 0.0).sum() + self.size[a < 0].sum()
+        excess = np.maximum(L - self.capacity, 0.0).sum() + self.item_size[a < 0].sum()
         return float(self._objective(a, L, M) + self.big * excess)
 
     def overflow(self, a: np.ndarray) -> np.ndarray:
@@ -105,11 +111,11 @@ class AssignmentArrays:
         """Change of objective + ``big`` × overflow when item ``rows[k]`` moves to bin ``b``: ``(len(rows), m)``;
         ``inf`` for ineligible bins and the current one."""
         cur = a[rows]
-        join = self.bin_terms(L[None, :] + self.size[rows, None]) - self.bin_terms(L)[None, :]
+        join = self.bin_terms(L[None, :] + self.size[rows]) - self.bin_terms(L)[None, :]
         delta = self.cost[rows] + join - M[rows]
         placed = cur >= 0
         k, c = np.flatnonzero(placed), cur[placed]
-        leave = self.bin_terms(L[c] - self.size[rows[k]], c) - self.bin_terms(L[c], c)
+        leave = self.bin_terms(L[c] - self.size[rows[k], c], c) - self.bin_terms(L[c], c)
         delta[k] += (-self.cost0[rows[k], c] + M[rows[k], c] + leave)[:, None]
         delta[k, c] = np.inf
         return delta
@@ -120,10 +126,12 @@ class AssignmentArrays:
         ai, aj = a[rows], a[cols]
         i_to = self.cost[rows][:, aj] - self.cost0[rows, ai][:, None] - M[rows][:, aj] + M[rows, ai][:, None]
         j_to = (self.cost[cols][:, ai] - self.cost0[cols, aj][:, None] - M[cols][:, ai] + M[cols, aj][:, None]).T
-        ds = self.size[cols][None, :] - self.size[rows][:, None]
+        # bin ai loses i and gains j; bin aj loses j and gains i (sizes may depend on the bin)
+        into_a = self.size[cols[None, :], ai[:, None]] - self.size[rows, ai][:, None]
+        into_b = self.size[rows[:, None], aj[None, :]] - self.size[cols, aj][None, :]
         la, lb = L[ai][:, None], L[aj][None, :]
-        bins = (self.bin_terms(la + ds, ai[:, None]) - self.bin_terms(la, ai[:, None])
-                + self.bin_terms(lb - ds, aj[None, :]) - self.bin_terms(lb, aj[None, :]))
+        bins = (self.bin_terms(la + into_a, ai[:, None]) - self.bin_terms(la, ai[:, None])
+                + self.bin_terms(lb + into_b, aj[None, :]) - self.bin_terms(lb, aj[None, :]))
         w = self._dense_affinity[np.ix_(rows, cols)] if self._dense_affinity is not None else \
             self.affinity[rows][:, cols].toarray()
         delta = i_to + j_to + bins + 2.0 * w
@@ -146,9 +154,9 @@ class AssignmentArrays:
         start, end = self.affinity.indptr[i], self.affinity.indptr[i + 1]
         nbr, w = self.affinity.indices[start:end], self.affinity.data[start:end]
         if old >= 0:
-            L[old] -= self.size[i]
+            L[old] -= self.size[i, old]
             M[nbr, old] -= w
-        L[b] += self.size[i]
+        L[b] += self.size[i, b]
         M[nbr, b] += w
         a[i] = b
 
@@ -161,7 +169,7 @@ class AssignmentArrays:
         a[(a >= 0) & ~self.eligible[np.arange(self.n), np.maximum(a, 0)]] = -1
         L, M = self.loads(a), self.neighbour_sums(a)
         stats: dict[str, Any] = {"inserted": 0, "moves": 0, "swaps": 0}
-        for i in sorted(np.flatnonzero(a < 0), key=lambda i: -self.size[i]):
+        for i in sorted(np.flatnonzero(a < 0), key=lambda i: -self.item_size[i]):
             delta = self.move_deltas(a, L, M, np.array([i]))[0]
             if np.isfinite(delta).any():
                 self.place(a, L, M, i, int(np.argmin(delta)))
@@ -192,7 +200,7 @@ class AssignmentArrays:
 
     def score(self, a: np.ndarray) -> float:
         """Objective + ``big`` × overflow + ``big`` × size of unplaced items: what the search minimises."""
-        return self.objective(a) + self.big * (self.overflow(a).sum() + self.size[a < 0].sum())
+        return self.objective(a) + self.big * (self.overflow(a).sum() + self.item_size[a < 0].sum())
 
     def perturbed_search(self, a: np.ndarray, kicks: int, seed: int = 0, time_limit: float = 1.0
                          ) -> tuple[np.ndarray, dict[str, Any]]:

@@ -2,13 +2,16 @@
 
 Input (plain data or JSON, see :meth:`TaskAllocation.from_dict`)::
 
-    {"agents": [{"id": "a1", "capacity": 10, "skills": ["travel", "budget"]}],
-     "tasks":  [{"id": "t1", "demand": 3, "skill": "travel"}],
+    {"agents": [{"id": "a1", "capacity": 10, "skills": ["travel", "budget"]}, {"id": "a2", "capacity": 8}],
+     "tasks":  [{"id": "t1", "demand": 3, "skill": "travel"},
+                {"id": "t2", "demand": {"a1": 3, "a2": 5}}],
      "costs":  {"t1": {"a1": 2.5}},
      "affinity": [["t1", "t2", 1.5]]}
 
-An agent is eligible for a task when the task has no ``skill`` or the agent has it; ``demand`` defaults to 1,
-``capacity`` to unlimited, a missing cost to 0 (costs of ineligible pairs are ignored). Objective =
+An agent is eligible for a task when the task has no ``skill`` or the agent has it, and the task's ``demand``
+covers it: a number (the same on every agent, default 1) or a mapping ``{agent: amount}`` (agent-dependent,
+the generalized assignment problem; an agent it does not name is not eligible). ``capacity`` defaults to
+unlimited, a missing cost to 0 (costs of ineligible pairs are ignored). Objective =
 ``Σ cost[task][agent] − Σ w·[both tasks on the same agent]`` (a negative ``w`` keeps tasks apart). Model
 variables ``("x", task, agent)`` exist for eligible pairs only; constraints and penalties are those of
 :class:`~qiopt.problems.assignment.AssignmentProblem`.
@@ -37,6 +40,7 @@ from qiopt.problems import reference as ref
 from qiopt.problems._data import (
     JsonData,
     affinity_matrix,
+    amounts,
     capacities,
     check_fit,
     check_keys,
@@ -63,19 +67,21 @@ class TaskAllocation(AssignmentProblem, JsonData):
         task_rows = records(tasks, "tasks", {"demand", "skill", "name"})
         agent_ids, task_ids = [r["id"] for r in agent_rows], [r["id"] for r in task_rows]
         capacity = capacities(agent_rows, "agent")
-        demand = np.array([number(r.get("demand", 1), f"task {r['id']!r} demand") for r in task_rows])
+        demand = amounts(task_rows, "demand", agent_ids, 1.0, "agent")
         skills = [set(_skill_list(r)) for r in agent_rows]
-        eligible = np.array([[r.get("skill") is None or r["skill"] in s for s in skills] for r in task_rows])
-        cost = np.where(eligible, _cost_matrix(costs, task_ids, agent_ids), np.inf)
+        skilled = np.array([[r.get("skill") is None or r["skill"] in s for s in skills] for r in task_rows])
+        eligible = skilled & np.isfinite(demand)
         for i, r in enumerate(task_rows):
             if not eligible[i].any():
-                raise ValueError(f"task {r['id']!r} needs skill {r.get('skill')!r}, which no agent has; add "
-                                 "the skill to an agent or change the task")
+                why = f"needs skill {r.get('skill')!r}, which no agent it names a demand for has" \
+                    if skilled[i].any() else f"needs skill {r.get('skill')!r}, which no agent has"
+                raise ValueError(f"task {r['id']!r} {why}; add the skill to an agent or change the task")
+        cost = np.where(eligible, _cost_matrix(costs, task_ids, agent_ids), np.inf)
         check_fit(task_ids, demand, capacity, "demand", "agent", eligible)
         self.agent_data, self.task_data = agent_rows, task_rows
         self._input = copy.deepcopy({"agents": list(agents), "tasks": list(tasks), "costs": dict(costs or {}),
                                      "affinity": list(affinity or [])})
-        arrays = AssignmentArrays(cost, demand, capacity,
+        arrays = AssignmentArrays(cost, np.where(eligible, demand, 0.0), capacity,
                                   affinity_matrix(affinity, {t: i for i, t in enumerate(task_ids)}, "task"))
         super().__init__(task_ids, agent_ids, arrays, penalty)
 

@@ -6,9 +6,15 @@ over the item's variables) and ``capacity[bin]`` (:class:`~qiopt.constraints.Lin
 slack variables ``("slack", "capacity[bin]", k)``). ``eligible[item]`` is reported by :meth:`evaluate` for an
 assignment to a bin the item may not use.
 
+The structured form (:meth:`AssignmentProblem.to_constrained`) is what the engine anneals: a one-hot group per
+item over its model pairs, a capacity row per capped bin (per-(item, bin) sizes), the squared loads as factored
+terms, the affinities as couplings. :meth:`AssignmentProblem.to_bqm` is its penalised QUBO export.
+
 Penalty weights (``problem.penalties``, also in ``Solution.details["penalties"]`` of decoded answers): by default
-both groups get :func:`qiopt.constraints.auto_weight` of the objective (1.5 × the largest single-flip change);
-``penalty=`` overrides them with a number (both groups) or a dict ``{"assign": w, "capacity": w}``.
+both groups get the sound weight of :func:`qiopt.constrained.export.sound_weight`, with the greedy answer's
+objective as the upper bound when it is feasible: every ground state of :meth:`to_bqm` is then feasible and
+optimal whenever a feasible assignment exists. ``penalty=`` overrides them with a number (both groups) or a dict
+``{"assign": w, "capacity": w}``.
 
 Repair (:meth:`AssignmentProblem.repair`) places unassigned items greedily, then runs best-improvement moves and
 swaps on objective + overflow (:meth:`~qiopt.problems._search.AssignmentArrays.search`); ``details["repair"]``
@@ -25,8 +31,12 @@ from typing import Any
 
 import dimod
 import numpy as np
+import scipy.sparse as sp
 
-from qiopt.constraints import Constraint, ExactlyOne, LinearInequality, auto_weight, square
+from qiopt.constrained.export import sound_weight
+from qiopt.constrained.model import ConstrainedModel
+from qiopt.constraints import Constraint, ExactlyOne, LinearInequality, grid, square
+from qiopt.problems import reference as ref
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.base import Problem, Solution
 
@@ -71,7 +81,8 @@ class AssignmentProblem(Problem):
             variable_order=self.labels)
         if arr.speed is not None:
             for k in range(arr.m):
-                terms = {self.labels[index[i, k]]: arr.size[i] / arr.speed[k] for i in np.flatnonzero(index[:, k] >= 0)}
+                terms = {self.labels[index[i, k]]: arr.size[i, k] / arr.speed[k]
+                         for i in np.flatnonzero(index[:, k] >= 0)}
                 if terms:
                     bqm.update(square(terms, -arr.target, 1.0))
                 else:
@@ -85,7 +96,7 @@ class AssignmentProblem(Problem):
         per_bin: dict[int, dict[Hashable, float]] = {}
         for (i, b), label in zip(self._pairs, self.labels, strict=True):
             per_item.setdefault(int(i), []).append(label)
-            per_bin.setdefault(int(b), {})[label] = float(self.arrays.size[i])
+            per_bin.setdefault(int(b), {})[label] = float(self.arrays.size[i, b])
         out: list[Constraint] = [ExactlyOne(per_item.get(i, []), name=f"assign[{t}]")
                                  for i, t in enumerate(self.items)]
         out += [LinearInequality(per_bin.get(k, {}), cap, name=f"capacity[{b}]")
@@ -95,9 +106,59 @@ class AssignmentProblem(Problem):
 
     @cached_property
     def penalties(self) -> dict[str, float]:
-        """The penalty weight of each constraint group actually used in :meth:`to_bqm`."""
-        auto = auto_weight(self.objective_bqm)
+        """The penalty weight of each constraint group actually used in :meth:`to_bqm` (sound by default)."""
+        if set(self._penalty) >= set(PENALTY_GROUPS):
+            return dict(self._penalty)
+        greedy = self._greedy_answer()
+        on_model = bool(self._variable_of(np.arange(self.arrays.n), greedy).min() >= 0) if (greedy >= 0).all() \
+            else False
+        upper = self.arrays.objective(greedy) + self.offset if on_model and not self.arrays.overflow(greedy).any() \
+            else None
+        auto = sound_weight(self.to_constrained(), upper)
         return {group: float(self._penalty.get(group, auto)) for group in PENALTY_GROUPS}
+
+    def _greedy_answer(self) -> np.ndarray:
+        """A quick feasible-if-possible assignment bounding the optimum (subclasses pick theirs)."""
+        return ref.greedy_cheapest(self.arrays)[0]
+
+    def _variable_of(self, items: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """Structured-model variable of each ``(item, bin)`` pair, ``-1`` where the pair is not in the model."""
+        keys = self._pairs[:, 0] * self.arrays.m + self._pairs[:, 1]
+        want = np.asarray(items, dtype=np.int64) * self.arrays.m + np.asarray(bins, dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        return np.where((keys[at] == want) & (np.asarray(bins) >= 0), at, -1)
+
+    def to_constrained(self) -> ConstrainedModel:
+        """The structured model (built once and shared: do not modify it); variable ``v`` is the pair
+        ``("x", item, bin)`` of :attr:`labels` ``[v]``, its groups are the items in order."""
+        return self._constrained
+
+    @cached_property
+    def _constrained(self) -> ConstrainedModel:
+        arr, (ii, bb) = self.arrays, self._pairs.T
+        nv = len(ii)
+        ptr = np.r_[0, np.cumsum(np.bincount(ii, minlength=arr.n))]
+        upper = sp.triu(arr.affinity, k=1).tocoo()
+        counts = ptr[upper.row + 1] - ptr[upper.row]  # each pair on every bin of its first item...
+        first = np.repeat(np.arange(len(upper.row)), counts)
+        v1 = np.repeat(ptr[upper.row], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        v2 = self._variable_of(upper.col[first], bb[v1])  # ...where its second item may go too
+        both = v2 >= 0
+        capped = np.flatnonzero(np.isfinite(arr.capacity))
+        slot = np.full(arr.m, -1)
+        slot[capped] = np.arange(len(capped))
+        on = slot[bb] >= 0
+        A = sp.csr_matrix((arr.size[ii[on], bb[on]], (slot[bb[on]], np.flatnonzero(on))), shape=(len(capped), nv))
+        squares = {}
+        if arr.speed is not None:
+            squares = {"squares": sp.csr_matrix((arr.size[ii, bb] / arr.speed[bb], (bb, np.arange(nv))),
+                                                shape=(arr.m, nv)), "targets": np.full(arr.m, arr.target)}
+        pairs, items, bins = self._pairs, self.items, self.bins
+        return ConstrainedModel(
+            nv, linear=arr.cost0[ii, bb], quadratic=(v1[both], v2[both], -upper.data[first[both]]),
+            offset=self.offset, groups=(ptr, np.arange(nv)), bins=bb, constraints=A,
+            upper=arr.capacity[capped], constraint_names=[f"capacity[{self.bins[k]}]" for k in capped],
+            labels=lambda v: ("x", items[pairs[v, 0]], bins[pairs[v, 1]]), **squares)
 
     @cached_property
     def _bqm(self) -> dimod.BinaryQuadraticModel:
@@ -111,6 +172,34 @@ class AssignmentProblem(Problem):
         return self._bqm.copy()
 
     # -- answers ---------------------------------------------------------------------------------------------
+    def from_state(self, x: np.ndarray) -> Solution:
+        """The answer a structured-model state stands for (one variable per item), scored, with its energy."""
+        chosen = self._pairs[np.asarray(x) == 1]
+        a = np.full(self.arrays.n, -1)
+        a[chosen[:, 0]] = chosen[:, 1]
+        return self._with_energy(self._solution(a), a)
+
+    def energy(self, solution: Solution) -> float:
+        """The :meth:`to_bqm` energy of ``solution``'s assignment with its slack set optimally: the objective
+        plus ``penalties["assign"]`` per unassigned item and ``penalties["capacity"] · (overflow / step)²`` per
+        bin, where ``step`` is the bin's grid (:func:`qiopt.constraints.grid` of its sizes and capacity)."""
+        return self._energy(self._as_array(solution))
+
+    def _energy(self, a: np.ndarray) -> float:
+        arr = self.arrays
+        over = arr.overflow(a)
+        if not over.any() and (a >= 0).all():
+            return float(arr.objective(a) + self.offset)  # feasible: no penalty (and no need to know them)
+        w = {g: self.penalties.get(g, 0.0) for g in PENALTY_GROUPS}
+        steps = np.array([grid([*np.unique(arr.size[arr.eligible[:, k], k]), arr.capacity[k]]) if over[k] else 1.0
+                          for k in range(arr.m)])
+        return float(arr.objective(a) + self.offset + w["assign"] * (a < 0).sum()
+                     + w["capacity"] * ((over / steps) ** 2).sum())
+
+    def _with_energy(self, solution: Solution, a: np.ndarray) -> Solution:
+        solution.energy = self._energy(a)
+        return solution
+
     def decode(self, sample: Mapping[Any, int]) -> Solution:
         """The assignment a sample stands for; an item picked for several bins goes to the cheapest of them,
         one picked for none to ``None``. Violations are measured on the raw sample."""
@@ -124,7 +213,7 @@ class AssignmentProblem(Problem):
         a[chosen[order, 0]] = chosen[order, 1]
         full = {**dict(sample), **{v: 0 for c in self.constraints for v in c.slack_variables if v not in sample}}
         violations = {c.name: v for c in self.constraints if (v := c.violation(full)) > 1e-9}
-        sol = self._solution(a, violations)
+        sol = self._with_energy(self._solution(a, violations), a)
         sol.details["penalties"] = dict(self.penalties)
         return sol
 
@@ -169,8 +258,8 @@ class AssignmentProblem(Problem):
         seconds = self.repair_time if time_limit is None else min(self.repair_time, max(0.0, float(time_limit)))
         before = self._as_array(solution)
         after, stats = self.arrays.search(before, deadline=time.perf_counter() + seconds)
-        out = self._solution(after)
-        out.energy, out.repaired = solution.energy, bool((after != before).any())
+        out = self._with_energy(self._solution(after), after)
+        out.repaired = bool((after != before).any())
         out.details["penalties"] = solution.details.get("penalties", {})
         out.details["repair"] = {**stats, "objective_before": solution.objective,
                                  "violations_before": dict(solution.violations),
@@ -198,8 +287,8 @@ class AssignmentProblem(Problem):
         after, stats = self.arrays.perturbed_search(before, self.kicks, seed=self.seed if seed is None else seed,
                                                     time_limit=polish)
         if self.arrays.score(after) < self.arrays.score(before):
-            out = self._solution(after)
-            out.energy, out.repaired = best.energy, True
+            out = self._with_energy(self._solution(after), after)
+            out.repaired = True
             out.details = {**best.details, **out.details}
             best = out
         best.details["polish"] = {"kicks": stats["kicks"], "improved": stats["kicks_improved"]}

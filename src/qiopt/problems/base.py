@@ -16,6 +16,8 @@ from typing import Any
 
 import dimod
 
+from qiopt.constrained.model import ConstrainedModel
+
 __all__ = ["Problem", "Solution"]
 
 
@@ -27,7 +29,8 @@ class Solution:
         assignment: the decision, in domain terms (e.g. ``{task: agent}``).
         objective: the domain objective of ``assignment`` (lower is better), without penalties.
         violations: ``{constraint name: amount}`` for every violated constraint (empty when feasible).
-        energy: the model energy of the sample it was decoded from, if any.
+        energy: the model energy of this answer (of :meth:`Problem.to_bqm`, slack variables set optimally), if
+            known.
         repaired: whether :meth:`Problem.repair` changed the decoded assignment.
         details: problem-specific figures (e.g. makespan, imbalance, migrations).
     """
@@ -50,6 +53,15 @@ class Problem(ABC):
     @abstractmethod
     def to_bqm(self) -> dimod.BinaryQuadraticModel:
         """The model (objective plus penalties); its variable labels are documented by each builder."""
+
+    def to_constrained(self) -> ConstrainedModel | None:
+        """The structured model the allocation engine anneals, or ``None`` when the problem is only solved
+        through :meth:`to_bqm` (the default)."""
+        return None
+
+    def from_state(self, x: Any) -> Solution:
+        """The answer a state of :meth:`to_constrained`'s model stands for (problems with such a model)."""
+        raise NotImplementedError(f"{type(self).__name__} has no structured model")
 
     @abstractmethod
     def decode(self, sample: Mapping[Any, int]) -> Solution:
@@ -95,7 +107,8 @@ class Problem(ABC):
             if k and deadline is not None and time.perf_counter() > deadline:
                 break
             decoded = self.decode(datum.sample)
-            decoded.energy = float(datum.energy)
+            if decoded.energy is None:
+                decoded.energy = float(datum.energy)
             candidates.append(self._started(self._repair_by(decoded, deadline, len(rows) - k + len(starts)),
                                             f"sample {k}"))
         candidates += [self._started(self._repair_by(sol, deadline, len(starts) - j), name)

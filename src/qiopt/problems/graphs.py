@@ -135,6 +135,10 @@ class MaxCut(AssignmentProblem):
         """None (there are no constraints)."""
         return {}
 
+    def to_constrained(self) -> None:
+        """None: a max-cut is a plain BQM, solved by the BQM kernels."""
+        return None
+
     def decode(self, sample: Mapping[Any, int]) -> Solution:
         """Side of each node (``sample[("x", node)]``)."""
         try:

@@ -137,7 +137,7 @@ class LoadBalancing(AssignmentProblem, JsonData):
         fraction ``skew`` of tasks sits on the first 20% of workers, and migration costs 0–50.
 
         >>> LoadBalancing.random(10, 3, seed=1).arrays.size.shape
-        (10,)
+        (10, 3)
         """
         rng = np.random.default_rng(seed)
         workers = [{"id": f"w{k}", "speed": round(float(rng.uniform(0.5, 2.0)), 2)} for k in range(num_workers)]
@@ -164,6 +164,9 @@ class LoadBalancing(AssignmentProblem, JsonData):
         ``"milp"`` (tangent-cut MILP with HiGHS, for small instances)."""
         return {"lpt": lambda t: ref.lpt(self.arrays), "greedy": lambda t: self._rebalance(),
                 "milp": lambda t: ref.milp(self.arrays, t)}
+
+    def _greedy_answer(self) -> np.ndarray:
+        return ref.lpt(self.arrays)[0]
 
     def _rebalance(self) -> tuple[np.ndarray, dict[str, Any]]:
         if (self.current < 0).any():

@@ -65,7 +65,7 @@ def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.nda
     slot = np.full(arr.m, -1)
     slot[capped] = np.arange(len(capped))
     on = slot[pairs[:, 1]] >= 0
-    add(arr.size[pairs[on, 0]], slot[pairs[on, 1]], np.flatnonzero(on), len(capped),
+    add(arr.size[pairs[on, 0], pairs[on, 1]], slot[pairs[on, 1]], np.flatnonzero(on), len(capped),
         np.full(len(capped), -np.inf), arr.capacity[capped])
     pos, neg = np.flatnonzero(wy > 0), np.flatnonzero(wy < 0)
     for xs in (xr, xc):  # y - x <= 0 for attracting pairs
@@ -102,7 +102,7 @@ def _tangent_rows(arr: AssignmentArrays, speed: np.ndarray, pairs: np.ndarray, z
     for tau in t * (1.0 + TANGENTS):
         slope = 2.0 * (tau - t)
         # slope * L_b/speed_b - z_b <= slope * tau - (tau - t)^2
-        coef = slope * arr.size[pairs[:, 0]] / speed[pairs[:, 1]]
+        coef = slope * arr.size[pairs[:, 0], pairs[:, 1]] / speed[pairs[:, 1]]
         add(np.r_[coef, -np.ones(arr.m)], np.r_[pairs[:, 1], np.arange(arr.m)],
             np.r_[np.arange(len(pairs)), z0 + np.arange(arr.m)], arr.m, np.full(arr.m, -np.inf),
             np.full(arr.m, slope * tau - (tau - t) ** 2))
@@ -112,12 +112,12 @@ def greedy_cheapest(arr: AssignmentArrays) -> tuple[np.ndarray, dict[str, Any]]:
     """Largest item first, to its cheapest eligible bin with room (else the eligible bin with most room)."""
     started = time.perf_counter()
     a, load = np.full(arr.n, -1), np.zeros(arr.m)
-    for i in np.argsort(-arr.size, kind="stable"):
+    for i in np.argsort(-arr.item_size, kind="stable"):
         room = arr.capacity - load
         fits = arr.eligible[i] & (room >= arr.size[i] - 1e-9)
         b = int(np.argmin(np.where(fits, arr.cost[i], np.inf))) if fits.any() else \
             int(np.argmax(np.where(arr.eligible[i], room, -np.inf)))
-        a[i], load[b] = b, load[b] + arr.size[i]
+        a[i], load[b] = b, load[b] + arr.size[i, b]
     return a, {"seconds": time.perf_counter() - started}
 
 
@@ -126,7 +126,7 @@ def lpt(arr: AssignmentArrays) -> tuple[np.ndarray, dict[str, Any]]:
     started = time.perf_counter()
     speed = arr.speed if arr.speed is not None else np.ones(arr.m)
     a, load = np.full(arr.n, -1), np.zeros(arr.m)
-    for i in np.argsort(-arr.size, kind="stable"):
+    for i in np.argsort(-arr.item_size, kind="stable"):
         after = load + arr.size[i]
         ok = arr.eligible[i] & (after <= arr.capacity + 1e-9)
         b = int(np.argmin(np.where(ok if ok.any() else arr.eligible[i], after / speed, np.inf)))

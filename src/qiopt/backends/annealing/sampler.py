@@ -23,7 +23,8 @@ from typing import Any
 import dimod
 import numpy as np
 
-from qiopt.backends.base import Backend, RunOutput
+from qiopt.backends.base import Backend, RunOutput, _timing
+from qiopt.constrained.model import ConstrainedModel
 from qiopt.model import CompactModel
 from qiopt.options import (
     Options,
@@ -32,11 +33,15 @@ from qiopt.options import (
     optional,
     positive_float,
     positive_int,
+    probability,
     seed_value,
 )
 from qiopt.progress import reporter
 
 __all__ = ["SimulatedAnnealingBackend", "SimulatedAnnealingOptions"]
+
+_BQM_READS, _ENGINE_READS, _SWEEPS = 64, 4, 1000
+_MAX_TIMED_SWEEPS = 10**7  # a time-limited engine run is bounded by its deadline, not by sweeps
 
 
 def _beta_range(name: str, value: Any) -> tuple[float, float] | None:
@@ -63,10 +68,12 @@ def _schedule(name: str, value: Any) -> tuple[float, ...] | None:
 
 @dataclass(frozen=True)
 class SimulatedAnnealingOptions(Options):
-    num_reads: int = option(64, "Independent anneals (reads); samples returned (the best ones with time_limit).",
-                            check=positive_int)
-    num_sweeps: int = option(1000, "Sweeps per read (one sweep = one update attempt per variable).",
-                             check=positive_int)
+    num_reads: int | None = option(
+        None, "Independent anneals (reads); samples returned (the best ones with time_limit). Default 64 on a "
+        "BQM, 4 on a constrained model (longer anneals pay more there).", check=optional(positive_int))
+    num_sweeps: int | None = option(
+        None, "Sweeps per read (one sweep = one update attempt per variable, or per one-hot group). Default 1000; "
+        "on a constrained model with time_limit, as many as fit.", check=optional(positive_int))
     num_sweeps_per_beta: int = option(1, "Sweeps at each β of the schedule; divides num_sweeps.",
                                       check=positive_int)
     beta_range: tuple[float, float] | None = option(
@@ -91,15 +98,27 @@ class SimulatedAnnealingOptions(Options):
                                    check=one_of(True, False))
     proposal_acceptance_criteria: str = option("Metropolis", "'Metropolis' or 'Gibbs'.",
                                                check=one_of("Metropolis", "Gibbs"))
+    swap_probability: float = option(0.2, "Constrained models: share of group moves proposed as swaps of two "
+                                     "items' bins (the rest reassign one item).", check=probability)
 
 
 class SimulatedAnnealingBackend(Backend):
-    """Simulated annealing (single-spin-flip, compiled); the default backend."""
+    """Simulated annealing (single-spin-flip, compiled); the default backend.
+
+    On a constrained model (a :class:`~qiopt.constrained.ConstrainedModel`, a dimod CQM through
+    :meth:`sample_cqm`, or a qiopt problem through :func:`qiopt.solve`) it runs the allocation engine instead
+    (:mod:`qiopt.backends.annealing.engine`): moves that keep one-hot groups exact, an adaptive constraint
+    penalty, and ``polish`` as a zero-temperature descent stage.
+    """
 
     name = "sa"
     options_type = SimulatedAnnealingOptions
     requires = ("numba",)
+    structured = True
     summary = "simulated annealing, compiled multi-threaded kernel; the fast default for any model size"
+
+    def _resolve(self, options: Any) -> Any:
+        return options.replace(num_reads=options.num_reads or _BQM_READS, num_sweeps=options.num_sweeps or _SWEEPS)
 
     def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
         from qiopt.backends.annealing import kernels, schedule
@@ -133,6 +152,80 @@ class SimulatedAnnealingBackend(Backend):
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
                 "num_batches": batch, "num_reads_annealed": done, "num_threads": threads}
         return RunOutput(best, info)
+
+
+    def sample_constrained(self, model: ConstrainedModel, **overrides: Any) -> dimod.SampleSet:
+        """Anneal a :class:`~qiopt.constrained.ConstrainedModel`; the sample set is over ``model.labels``, with
+        the objective as energy, ``is_feasible`` and ``is_satisfied`` (per linear constraint) vectors, rows
+        best feasible first, and ``info["stages"]`` (anneal, polish: what each did and its seconds)."""
+        if not isinstance(model, ConstrainedModel):
+            raise TypeError(f"model must be a qiopt ConstrainedModel, got {type(model).__name__}; use "
+                            "sample_cqm for a dimod CQM or sample for a BQM")
+        return self._sample_structured(model, self.options.replace(**overrides), time.perf_counter_ns())
+
+    def sample_cqm(self, cqm: dimod.ConstrainedQuadraticModel, **overrides: Any) -> dimod.SampleSet:
+        """Solve a dimod CQM of binary variables (see :func:`qiopt.constrained.cqm.from_cqm`): the local,
+        open counterpart of Leap's hybrid CQM solver. Samples are in the CQM's labels; ``is_satisfied``
+        follows ``info["constraint_labels"]``; energies are the CQM objective.
+
+        >>> import dimod, qiopt
+        >>> x = [dimod.Binary(f"x{i}") for i in range(3)]
+        >>> cqm = dimod.ConstrainedQuadraticModel()
+        >>> cqm.set_objective(x[0] + 2 * x[1] + 3 * x[2])
+        >>> _ = cqm.add_constraint(x[0] + x[1] + x[2] == 1, label="one")
+        >>> _ = cqm.add_constraint(x[0] <= 0, label="no x0")
+        >>> best = qiopt.get_backend("sa", seed=1, num_reads=4).sample_cqm(cqm).first
+        >>> {v: int(b) for v, b in best.sample.items()}, float(best.energy), bool(best.is_feasible)
+        ({'x0': 0, 'x1': 1, 'x2': 0}, 2.0, True)
+        """
+        from qiopt.constrained.cqm import from_cqm
+
+        t0 = time.perf_counter_ns()
+        model, notes = from_cqm(cqm)
+        sampleset = self._sample_structured(model, self.options.replace(**overrides), t0)
+        sampleset.info.update(notes)
+        return sampleset
+
+    def _sample_structured(self, model: ConstrainedModel, options: Any, t0: int) -> dimod.SampleSet:
+        from qiopt.backends.annealing.engine import anneal_constrained
+
+        if options.seed is None:
+            options = options.replace(seed=int(np.random.SeedSequence().entropy % 2**63))
+        timed = options.time_limit is not None
+        options = options.replace(num_reads=options.num_reads or _ENGINE_READS,
+                                  num_sweeps=options.num_sweeps or (_MAX_TIMED_SWEEPS if timed else _SWEEPS))
+        t1 = time.perf_counter_ns()
+        run = anneal_constrained(
+            model, num_reads=options.num_reads, num_sweeps=options.num_sweeps, seed=options.seed,
+            beta_range=options.beta_range, time_limit=options.time_limit,
+            num_threads=options.num_threads or _usable_cores(), polish=options.polish,
+            swap_probability=options.swap_probability, initial_states=_structured_starts(model, options))
+        t2 = time.perf_counter_ns()
+        feasible, satisfied = model.feasible_rows(run.states)
+        order = np.lexsort((run.objective, ~feasible))
+        info = {"options": options.to_dict(), "backend": self.name, **run.info,
+                "constraint_labels": list(model.constraint_names)}
+        sampleset = dimod.SampleSet.from_samples(
+            (run.states[order], model.labels), dimod.BINARY, run.objective[order], info=info, sort_labels=False,
+            is_feasible=feasible[order], is_satisfied=satisfied[order], polished=run.polished[order])
+        timing = _timing(t0, t1, t2)
+        timing |= {f"{stage}_ns": int(1e9 * d["seconds"]) for stage, d in run.info["stages"].items()}
+        sampleset.info["timing"] = timing
+        return sampleset
+
+
+def _structured_starts(model: ConstrainedModel, options: Any) -> np.ndarray | None:
+    """Warm starts for the engine: rows of 0/1 values over the model's labels (any form dimod reads)."""
+    if options.initial_states is None:
+        return None
+    try:
+        array, labels = dimod.as_samples(options.initial_states)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
+    if len(labels) != model.num_variables or set(labels) != set(model.labels):
+        raise ValueError("option 'initial_states' must give a value for every variable of the model and no other")
+    position = {v: i for i, v in enumerate(labels)}
+    return array[:, [position[v] for v in model.labels]]
 
 
 def _usable_cores() -> int:

@@ -1,0 +1,239 @@
+"""The allocation engine: annealing with moves that keep one-hot groups exact, then an optional polish.
+
+:func:`anneal_constrained` runs the stages of :mod:`qiopt.backends.annealing.moves` on a
+:class:`~qiopt.constrained.ConstrainedModel`, each a named, timed unit reported in ``info["stages"]``:
+
+1. ``anneal``: every read starts from a random choice per group (or a given warm start) and anneals over a
+   geometric β schedule. The schedule comes from sampled moves from a random state: hot β accepts a typical
+   (mean) uphill move with probability 5% (measured better than 1/2 at equal time: a random start is already
+   hot); cold β accepts a small uphill move (the 2% quantile) with total probability 1% over the groups.
+   The constraint penalty starts at the typical objective change per unit of violation and adapts
+   (``info["constraint_handling"] == "adaptive penalty"``). With a deadline, a probe of a few sweeps measures
+   the cost of a sweep, and the rest of the schedule is planned again at every segment to end at the cold end
+   by the deadline.
+2. ``polish`` (optional): zero-temperature descent, best reassignment per group and random swaps, in rounds
+   until no move improves or the deadline passes.
+
+Example:
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from qiopt.constrained import ConstrainedModel
+    >>> cm = ConstrainedModel(4, linear=[1.0, 2.0, 1.0, 3.0], groups=[[0, 1], [2, 3]], bins=[0, 1, 0, 1],
+    ...                       constraints=sp.csr_matrix([[1.0, 0, 1.0, 0]]), upper=[1.0])
+    >>> run = anneal_constrained(cm, num_reads=4, num_sweeps=100, seed=1)
+    >>> run.states[0].tolist(), bool(run.feasible.all()), float(run.objective[0])
+    ([0, 1, 1, 0], True, 3.0)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from qiopt.backends.annealing import kernels, moves
+from qiopt.backends.annealing.schedule import beta_schedule
+from qiopt.constrained.model import ConstrainedModel
+
+__all__ = ["EngineRun", "anneal_constrained", "kernel_model"]
+
+_PROBE_SWEEPS = 2
+_SEGMENTS = 16
+_GROWTH = 1.05
+_SAMPLED_MOVES = 4000
+_HOT_ACCEPT = 0.05  # acceptance of a typical uphill move (from a random state) at the hot end
+_SMALL_QUANTILE = 0.02  # the "smallest" uphill move that sets the cold end: this quantile of the sampled ones
+
+
+@dataclass
+class EngineRun:
+    """States ``(reads, N)`` int8 (best feasible of each read, else its last), their objective and feasibility,
+    whether the polish changed each read, and what each stage did (``info["stages"]``)."""
+
+    states: np.ndarray
+    objective: np.ndarray
+    feasible: np.ndarray
+    polished: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def kernel_model(cm: ConstrainedModel) -> tuple[np.ndarray, ...]:
+    """The array tuple the move kernels read (columns of ``A`` and ``B``, bin-sorted groups, tolerances)."""
+    n = cm.num_variables
+    a_cols, b_cols = cm.A.tocsc(), cm.B.tocsc()
+    bins = cm.bins if cm.bins is not None else np.full(n, -1, dtype=np.int32)
+    sizes = np.diff(cm.group_ptr)
+    order = np.lexsort((bins[cm.group_vars], np.repeat(np.arange(cm.num_groups), sizes)))
+    gvar = cm.group_vars[order].astype(np.int64)
+    pos = np.zeros(n, dtype=np.int64)
+    pos[gvar] = np.arange(len(gvar)) - np.repeat(cm.group_ptr[:-1], sizes)
+    q = cm.quadratic
+
+    def i64(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=np.int64)
+
+    def f64(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=np.float64)
+
+    return (f64(cm.linear), i64(q.indptr), i64(q.indices), f64(q.data), i64(a_cols.indptr), i64(a_cols.indices),
+            f64(a_cols.data), f64(cm.lower), f64(cm.upper), f64(cm.tolerance()), i64(b_cols.indptr),
+            i64(b_cols.indices), f64(b_cols.data), f64(cm.targets), f64(cm.weights), i64(cm.group_ptr), gvar,
+            i64(bins[gvar]), pos, i64(bins), i64(cm.free), i64(cm.group_of))
+
+
+def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 8, num_sweeps: int = 1000, seed: int = 0,
+                       beta_range: tuple[float, float] | None = None, time_limit: float | None = None,
+                       num_threads: int = 1, polish: bool = True, swap_probability: float = 0.2,
+                       initial_states: np.ndarray | None = None) -> EngineRun:
+    """Anneal ``num_reads`` reads of ``cm`` (then polish them); see the module for the stages.
+
+    ``time_limit`` (seconds) bounds both stages together; ``num_sweeps`` is then an upper bound. Read ``k``
+    depends only on ``(seed, k)``: the same seed gives the same answer for any ``num_threads``.
+    ``initial_states`` (``(k, N)`` 0/1 rows, one variable per group) start the first ``k`` reads.
+    """
+    started = time.perf_counter()
+    deadline = None if time_limit is None else started + float(time_limit)
+    km = kernel_model(cm)
+    reads = int(num_reads)
+    choice, x = _starts(cm, reads, seed, initial_states)
+    lhs = np.zeros((reads, cm.num_constraints))
+    tsum = np.zeros((reads, cm.num_squares))
+    rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(k)) for k in range(reads)], dtype=np.uint64)
+    for r in range(reads):
+        moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])
+    hot, cold, lam0 = _calibrate(km, cm, choice[0].copy(), x[0].copy(), seed)
+    if beta_range is not None:
+        hot, cold = beta_range
+    swap = float(swap_probability) if cm.bins is not None else 0.0
+    best_choice, best_x = choice.copy(), x.copy()
+    best_obj = np.full(reads, np.inf)
+    lam = np.full(reads, lam0)
+    tasks = [(r, r + 1) for r in range(reads)]
+    threads = max(1, min(int(num_threads), reads))
+
+    def run(betas: np.ndarray) -> None:
+        def work(lo: int, hi: int) -> None:
+            for r in range(lo, hi):
+                lam[r] = moves.anneal_read(km, betas, 1, choice[r], x[r], lhs[r], tsum[r], rng, r, lam[r], lam0,
+                                           _GROWTH, swap, best_choice[r], best_x[r], best_obj)
+        kernels._run(tasks, work, threads)
+
+    t_anneal = time.perf_counter()
+    done = _schedule(run, hot, cold, int(num_sweeps), deadline, 0.85 if polish else 0.97)
+    anneal_s = time.perf_counter() - t_anneal
+    final_feasible = np.array([moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])[1] == 0 for r in range(reads)])
+    # the best feasible state of each read, else its last state
+    take = np.isfinite(best_obj)
+    choice[take], x[take] = best_choice[take], best_x[take]
+    stages: dict[str, Any] = {"anneal": {"seconds": anneal_s, "sweeps": done,
+                                         "beta_range": [float(hot), float(cold)], "reads": reads,
+                                         "feasible_reads": int((take | final_feasible).sum())}}
+    polished = np.zeros(reads, dtype=bool)
+    if polish:
+        stages["polish"] = _polish(km, choice, x, lhs, tsum, rng, threads, deadline, swap > 0, polished)
+    states = x.copy()
+    feasible, _ = cm.feasible_rows(states)
+    objective = np.asarray(cm.energy(states), dtype=np.float64)
+    info = {"engine": "moves", "constraint_handling": "adaptive penalty", "penalty_start": float(lam0),
+            "stages": stages, "seconds": time.perf_counter() - started}
+    return EngineRun(states, objective, feasible, polished, info)
+
+
+def _schedule(run: Any, hot: float, cold: float, sweeps: int, deadline: float | None, share: float) -> int:
+    """Run a geometric schedule from ``hot`` to ``cold`` in segments; returns the sweeps run.
+
+    Without a deadline: ``sweeps`` sweeps. With one, at each of :data:`_SEGMENTS` segments the rest of the
+    schedule is planned again from the current β to ``cold``, with as many sweeps (at most ``sweeps`` in all)
+    as fit in ``share`` of the time left at the rate just measured, so the anneal ends at the cold end by the
+    deadline however the cost of a sweep changes as it cools."""
+    if deadline is None:
+        betas = beta_schedule((hot, cold), sweeps, "geometric")
+        for segment in np.array_split(betas, min(_SEGMENTS, sweeps)):
+            run(segment)
+        return sweeps
+    probe = time.perf_counter()
+    run(np.full(_PROBE_SWEEPS, hot))
+    per_sweep = (time.perf_counter() - probe) / _PROBE_SWEEPS
+    done, beta = _PROBE_SWEEPS, hot
+    for k in range(_SEGMENTS):
+        left = int(min(sweeps - done, share * (deadline - time.perf_counter()) / max(per_sweep, 1e-9)))
+        if left < 1:
+            break
+        plan = beta_schedule((beta, cold), left + 1, "geometric")[1:]
+        segment = plan if k == _SEGMENTS - 1 else plan[:-(-left // (_SEGMENTS - k))]
+        t = time.perf_counter()
+        run(segment)
+        per_sweep = (time.perf_counter() - t) / len(segment)
+        done, beta = done + len(segment), float(segment[-1])
+    if beta < cold:  # out of time before the cold end: a few sweeps there, so the reads settle
+        run(np.full(2, cold))
+        done += 2
+    return done
+
+
+def _starts(cm: ConstrainedModel, reads: int, seed: int, initial: np.ndarray | None
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Random starts (a uniform variable per group, free variables uniform), then any warm starts."""
+    sizes = np.diff(cm.group_ptr)
+    choice = np.empty((reads, cm.num_groups), dtype=np.int64)
+    x = np.zeros((reads, cm.num_variables), dtype=np.int8)
+    for r in range(reads):
+        gen = np.random.default_rng([seed, r, 0x5EED])
+        choice[r] = cm.group_vars[cm.group_ptr[:-1] + (gen.random(cm.num_groups) * sizes).astype(np.int64)]
+        x[r, cm.free] = gen.integers(0, 2, size=len(cm.free), dtype=np.int8)
+    if initial is not None:
+        given = np.asarray(initial, dtype=np.int8)
+        if given.ndim != 2 or given.shape[1] != cm.num_variables or not np.isin(given, (0, 1)).all():
+            raise ValueError(f"initial_states must be 0/1 rows of {cm.num_variables} values")
+        for r, row in enumerate(given[:reads]):
+            ones = np.add.reduceat(row[cm.group_vars].astype(np.int64), cm.group_ptr[:-1]) if cm.num_groups else []
+            if cm.num_groups and (np.asarray(ones) != 1).any():
+                raise ValueError(f"initial_states row {r} does not set exactly one variable of every one-hot group")
+            choice[r] = cm.group_vars[row[cm.group_vars] == 1]
+            x[r] = row
+    return choice, x
+
+
+def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndarray, x: np.ndarray, seed: int
+               ) -> tuple[float, float, float]:
+    """``(hot β, cold β, starting penalty)`` from the changes of random moves (see module)."""
+    rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(2**63))], dtype=np.uint64)
+    lhs, tsum = np.zeros(cm.num_constraints), np.zeros(cm.num_squares)
+    dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
+    size = np.abs(dobj[dobj != 0])
+    if not len(size):
+        typical, smallest = 1.0, 1.0
+    else:
+        typical = float(np.mean(size))
+        smallest = max(float(np.quantile(size, _SMALL_QUANTILE)), 1e-3 * typical)
+    viol = np.abs(dviol[dviol != 0])
+    lam0 = typical / float(np.mean(viol)) if len(viol) else 1.0
+    groups = max(cm.num_groups + len(cm.free), 2)
+    hot = np.log(1.0 / _HOT_ACCEPT) / typical
+    cold = max(np.log(100.0 * groups) / smallest, hot)
+    return float(hot), float(cold), float(lam0)
+
+
+def _polish(km: tuple[np.ndarray, ...], choice: np.ndarray, x: np.ndarray, lhs: np.ndarray, tsum: np.ndarray,
+            rng: np.ndarray, threads: int, deadline: float | None, swaps: bool, polished: np.ndarray
+            ) -> dict[str, Any]:
+    """Descent rounds on every read until no move improves (or the deadline); what it did, timed. Sets
+    ``polished[r]`` for every read it changed."""
+    started = time.perf_counter()
+    reads = choice.shape[0]
+    active = np.ones(reads, dtype=bool)
+    made = np.zeros(reads, dtype=np.int64)
+    rounds = 0
+    while active.any() and (deadline is None or time.perf_counter() < deadline):
+        def work(lo: int, hi: int) -> None:
+            for r in range(lo, hi):
+                if active[r]:
+                    moved = moves.descend_read(km, choice[r], x[r], lhs[r], tsum[r], rng, r, 2 if swaps else 0, 1)
+                    made[r] += moved
+                    active[r] = moved > 0
+        kernels._run([(r, r + 1) for r in range(reads)], work, threads)
+        rounds += 1
+    polished[:] = made > 0
+    return {"seconds": time.perf_counter() - started, "rounds": rounds, "moves": int(made.sum()),
+            "converged": not active.any()}

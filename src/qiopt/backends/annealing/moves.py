@@ -1,0 +1,366 @@
+"""Compiled move kernels of the allocation engine: annealing and descent on a :class:`ConstrainedModel`.
+
+A read's state is one chosen variable per one-hot group (``choice``, int32), the 0/1 vector ``x`` (int8),
+and the maintained sums: constraint left sides ``lhs = A x`` and squared-term sums ``t = B x``. Moves:
+
+* **reassign** group ``g`` from its variable ``u`` to another of its variables ``v`` (``x_u: 1→0, x_v: 0→1``);
+* **swap** the bins of groups ``g`` and ``h`` (four variables change; needs the model's ``bins``);
+* **flip** a free variable.
+
+Every move's change is computed in O(1 + degree) from the maintained sums: the objective part from ``c``,
+the couplings of the changed variables and the squared terms they touch, the violation part from the rows
+they touch. One-hot constraints hold by construction. Linear constraints are a penalty ``λ · Σ_r viol_r``
+(``viol_r`` = distance of ``lhs_r`` to ``[lower_r, upper_r]``) whose weight adapts per read: ×``growth``
+after every sweep that ends infeasible, ÷``growth`` (never below its start) after one that ends feasible.
+Each read keeps the best *feasible* state it passes at the end of a sweep, so it returns that state, or its
+last one when none was feasible. Read ``k`` draws only from its own xorshift64 stream of ``(seed, k)``: the
+answer never depends on threads or batching. Sums are recomputed exactly every :data:`REFRESH_SWEEPS` sweeps.
+
+``model`` below is the tuple built by :func:`qiopt.backends.annealing.engine.kernel_model`.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from qiopt.backends.annealing.kernels import _xorshift64
+
+__all__ = ["REFRESH_SWEEPS", "anneal_read", "descend_read", "init_read", "sample_deltas"]
+
+REFRESH_SWEEPS = 64
+_JIT = {"nogil": True, "cache": True, "boundscheck": False}
+_U53 = 2.0**-53
+
+
+@nb.njit(inline="always", **_JIT)
+def _uniform(rng: np.ndarray, r: int) -> float:
+    x = _xorshift64(rng[r])
+    rng[r] = x
+    return float(x >> np.uint64(11)) * _U53
+
+
+@nb.njit(inline="always", **_JIT)
+def _below(rng: np.ndarray, r: int, n: int) -> int:
+    x = _xorshift64(rng[r])
+    rng[r] = x
+    return int(x % np.uint64(n))
+
+
+@nb.njit(inline="always", **_JIT)
+def _viol(a: float, lo: float, hi: float, tol: float) -> float:
+    v = max(a - hi, 0.0) + max(lo - a, 0.0)
+    return v if v > tol else 0.0
+
+
+@nb.njit(**_JIT)
+def _recompute(model, x, lhs, tsum):
+    """Exact ``lhs``, ``t`` and objective of ``x``; returns ``(objective, number of violated rows)``."""
+    (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
+     gptr, gvar, gbin, pos, bins, free, group_of) = model
+    lhs[:] = 0.0
+    tsum[:] = 0.0
+    obj = 0.0
+    for v in range(x.shape[0]):
+        if x[v]:
+            obj += c[v]
+            for k in range(qptr[v], qptr[v + 1]):
+                if x[qidx[k]]:
+                    obj += 0.5 * qval[k]
+            for k in range(acptr[v], acptr[v + 1]):
+                lhs[acrow[k]] += acval[k]
+            for k in range(bcptr[v], bcptr[v + 1]):
+                tsum[bcrow[k]] += bcval[k]
+    for s in range(tsum.shape[0]):
+        obj += weights[s] * (tsum[s] - targets[s]) ** 2
+    bad = 0
+    for r in range(lhs.shape[0]):
+        if _viol(lhs[r], lower[r], upper[r], tol[r]) > 0.0:
+            bad += 1
+    return obj, bad
+
+
+@nb.njit(**_JIT)
+def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s):
+    """Change of (objective, total violation, violated-row count) if ``x[cv[k]] += cd[k]`` for ``k < m``.
+    Leaves the row / term changes in ``dl`` / ``dt`` (touched lists ``tr`` / ``ts``) for :func:`_commit`."""
+    (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
+     gptr, gvar, gbin, pos, bins, free, group_of) = model
+    dobj = 0.0
+    nr = 0
+    ns = 0
+    for k in range(m):
+        v, d = cv[k], cd[k]
+        dobj += d * c[v]
+        f = 0.0
+        for e in range(qptr[v], qptr[v + 1]):
+            w = qidx[e]
+            f += qval[e] * x[w]
+            for o in range(k + 1, m):
+                if cv[o] == w:
+                    dobj += d * cd[o] * qval[e]
+        dobj += d * f
+        for e in range(acptr[v], acptr[v + 1]):
+            r = acrow[e]
+            if not mark_r[r]:
+                mark_r[r] = 1
+                tr[nr] = r
+                nr += 1
+            dl[r] += d * acval[e]
+        for e in range(bcptr[v], bcptr[v + 1]):
+            s = bcrow[e]
+            if not mark_s[s]:
+                mark_s[s] = 1
+                ts[ns] = s
+                ns += 1
+            dt[s] += d * bcval[e]
+    dviol = 0.0
+    dbad = 0
+    for k in range(nr):
+        r = tr[k]
+        before = _viol(lhs[r], lower[r], upper[r], tol[r])
+        after = _viol(lhs[r] + dl[r], lower[r], upper[r], tol[r])
+        dviol += after - before
+        dbad += (after > 0.0) - (before > 0.0)
+    for k in range(ns):
+        s = ts[k]
+        a = tsum[s] - targets[s]
+        dobj += weights[s] * ((a + dt[s]) ** 2 - a * a)
+    return dobj, dviol, dbad, nr, ns
+
+
+@nb.njit(**_JIT)
+def _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, apply):
+    """Apply (``apply``) or drop the pending change of :func:`_delta`, and clear the scratch arrays."""
+    if apply:
+        for k in range(m):
+            x[cv[k]] += cd[k]
+    for k in range(nr):
+        r = tr[k]
+        if apply:
+            lhs[r] += dl[r]
+        dl[r] = 0.0
+        mark_r[r] = 0
+    for k in range(ns):
+        s = ts[k]
+        if apply:
+            tsum[s] += dt[s]
+        dt[s] = 0.0
+        mark_s[s] = 0
+
+
+@nb.njit(**_JIT)
+def _find(gptr, gvar, gbin, g, b):
+    """The variable of group ``g`` on bin ``b`` (members sorted by bin), or -1."""
+    lo, hi = gptr[g], gptr[g + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if gbin[mid] < b:
+            lo = mid + 1
+        else:
+            hi = mid
+    return gvar[lo] if lo < gptr[g + 1] and gbin[lo] == b else -1
+
+
+@nb.njit(**_JIT)
+def _propose(model, choice, x, rng, r, g, swap_prob, cv, cd):
+    """Fill ``cv``/``cd`` with a random move of group ``g`` (a reassign, or a swap with a random group);
+    returns the number of changed variables (0: no move possible)."""
+    (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
+     gptr, gvar, gbin, pos, bins, free, group_of) = model
+    u = choice[g]
+    size = gptr[g + 1] - gptr[g]
+    groups = choice.shape[0]
+    if swap_prob > 0.0 and groups > 1 and _uniform(rng, r) < swap_prob:
+        h = _below(rng, r, groups - 1)
+        h += h >= g
+        w = choice[h]
+        bu, bw = bins[u], bins[w]
+        if bu == bw or bu < 0 or bw < 0:
+            return 0
+        u2 = _find(gptr, gvar, gbin, g, bw)
+        w2 = _find(gptr, gvar, gbin, h, bu)
+        if u2 < 0 or w2 < 0:
+            return 0
+        cv[0], cv[1], cv[2], cv[3] = u, u2, w, w2
+        cd[0], cd[1], cd[2], cd[3] = -1.0, 1.0, -1.0, 1.0
+        return 4
+    if size < 2:
+        return 0
+    k = _below(rng, r, size - 1)
+    k += k >= pos[u]
+    cv[0], cv[1] = u, gvar[gptr[g] + k]
+    cd[0], cd[1] = -1.0, 1.0
+    return 2
+
+
+@nb.njit(**_JIT)
+def init_read(model, choice, x, lhs, tsum):
+    """Set ``x`` from ``choice`` (free entries of ``x`` kept) and the sums; returns (objective, violated rows)."""
+    gvar = model[16]
+    for k in range(gvar.shape[0]):
+        x[gvar[k]] = 0
+    for g in range(choice.shape[0]):
+        x[choice[g]] = 1
+    return _recompute(model, x, lhs, tsum)
+
+
+@nb.njit(**_JIT)
+def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam, lam_floor, growth,
+                swap_prob, best_choice, best_x, best_obj):
+    """Anneal read ``r`` (state ``choice, x, lhs, tsum``; ``rng[r]`` its stream) over ``betas``.
+
+    Updates the best feasible state (``best_choice``, ``best_x``, ``best_obj[r]``; ``inf`` = none yet) and
+    returns the final penalty weight."""
+    (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
+     gptr, gvar, gbin, pos, bins, free, group_of) = model
+    groups = choice.shape[0]
+    dl = np.zeros(lhs.shape[0])
+    dt = np.zeros(tsum.shape[0])
+    tr = np.empty(max(lhs.shape[0], 1), np.int64)
+    ts = np.empty(max(tsum.shape[0], 1), np.int64)
+    mark_r = np.zeros(lhs.shape[0], np.int8)
+    mark_s = np.zeros(tsum.shape[0], np.int8)
+    cv = np.empty(4, np.int64)
+    cd = np.empty(4, np.float64)
+    obj, bad = _recompute(model, x, lhs, tsum)
+    sweeps = 0
+    for beta in betas:
+        for _ in range(sweeps_per_beta):
+            for g in range(groups):
+                m = _propose(model, choice, x, rng, r, g, swap_prob, cv, cd)
+                if m == 0:
+                    continue
+                dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s)
+                de = dobj + lam * dviol
+                accept = de <= 0.0 or _uniform(rng, r) < np.exp(-beta * de)
+                _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, accept)
+                if accept:
+                    obj += dobj
+                    bad += dbad
+                    choice[g] = cv[1]
+                    if m == 4:
+                        choice[group_of[cv[3]]] = cv[3]
+            for k in range(free.shape[0]):
+                v = free[k]
+                cv[0] = v
+                cd[0] = 1.0 - 2.0 * x[v]
+                dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, 1, dl, dt, tr, ts, mark_r, mark_s)
+                de = dobj + lam * dviol
+                accept = de <= 0.0 or _uniform(rng, r) < np.exp(-beta * de)
+                _finish(x, lhs, tsum, cv, cd, 1, dl, dt, tr, ts, nr, ns, mark_r, mark_s, accept)
+                if accept:
+                    obj += dobj
+                    bad += dbad
+            sweeps += 1
+            if sweeps % REFRESH_SWEEPS == 0:
+                obj, bad = _recompute(model, x, lhs, tsum)
+            if bad == 0:
+                lam = max(lam_floor, lam / growth)
+                if obj < best_obj[r] - 1e-12 * (1.0 + abs(obj)):
+                    best_obj[r] = obj
+                    best_choice[:] = choice
+                    best_x[:] = x
+            else:
+                lam *= growth
+    return lam
+
+
+@nb.njit(**_JIT)
+def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
+    """Zero-temperature polish of one read: best reassignment of every group, then ``swap_tries`` random
+    swaps per group and single flips of free variables, accepted when they lower (violation, objective)
+    lexicographically; rounds until none does (or ``max_rounds``). Returns the number of moves made."""
+    (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
+     gptr, gvar, gbin, pos, bins, free, group_of) = model
+    groups = choice.shape[0]
+    dl = np.zeros(lhs.shape[0])
+    dt = np.zeros(tsum.shape[0])
+    tr = np.empty(max(lhs.shape[0], 1), np.int64)
+    ts = np.empty(max(tsum.shape[0], 1), np.int64)
+    mark_r = np.zeros(lhs.shape[0], np.int8)
+    mark_s = np.zeros(tsum.shape[0], np.int8)
+    cv = np.empty(4, np.int64)
+    cd = np.empty(4, np.float64)
+    obj, bad = _recompute(model, x, lhs, tsum)
+    eps = 1e-10 * (1.0 + abs(obj))
+    moves = 0
+    for _ in range(max_rounds):
+        improved = 0
+        for g in range(groups):
+            u = choice[g]
+            best_v, best_dv, best_do = -1, 0.0, -eps
+            for k in range(gptr[g], gptr[g + 1]):
+                v = gvar[k]
+                if v == u:
+                    continue
+                cv[0], cv[1] = u, v
+                cd[0], cd[1] = -1.0, 1.0
+                dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, 2, dl, dt, tr, ts, mark_r, mark_s)
+                _finish(x, lhs, tsum, cv, cd, 2, dl, dt, tr, ts, nr, ns, mark_r, mark_s, False)
+                if dviol < best_dv - 1e-12 or (abs(dviol - best_dv) <= 1e-12 and dobj < best_do):
+                    best_v, best_dv, best_do = v, dviol, dobj
+            if best_v >= 0:
+                cv[0], cv[1] = u, best_v
+                cd[0], cd[1] = -1.0, 1.0
+                dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, 2, dl, dt, tr, ts, mark_r, mark_s)
+                _finish(x, lhs, tsum, cv, cd, 2, dl, dt, tr, ts, nr, ns, mark_r, mark_s, True)
+                obj += dobj
+                choice[g] = best_v
+                improved += 1
+            for _t in range(swap_tries):
+                m = _propose(model, choice, x, rng, r, g, 1.0, cv, cd)
+                if m == 0:
+                    continue
+                dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s)
+                ok = dviol < -1e-12 or (dviol <= 1e-12 and dobj < -eps)
+                _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, ok)
+                if ok:
+                    obj += dobj
+                    choice[g] = cv[1]
+                    choice[group_of[cv[3]]] = cv[3]
+                    improved += 1
+        for k in range(free.shape[0]):
+            v = free[k]
+            cv[0] = v
+            cd[0] = 1.0 - 2.0 * x[v]
+            dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, 1, dl, dt, tr, ts, mark_r, mark_s)
+            ok = dviol < -1e-12 or (dviol <= 1e-12 and dobj < -eps)
+            _finish(x, lhs, tsum, cv, cd, 1, dl, dt, tr, ts, nr, ns, mark_r, mark_s, ok)
+            if ok:
+                obj += dobj
+                improved += 1
+        moves += improved
+        if improved == 0:
+            break
+    return moves
+
+
+@nb.njit(**_JIT)
+def sample_deltas(model, choice, x, lhs, tsum, rng, count):
+    """``count`` random moves of read 0's state, not applied: their (objective, violation) changes."""
+    groups = choice.shape[0]
+    dl = np.zeros(lhs.shape[0])
+    dt = np.zeros(tsum.shape[0])
+    tr = np.empty(max(lhs.shape[0], 1), np.int64)
+    ts = np.empty(max(tsum.shape[0], 1), np.int64)
+    mark_r = np.zeros(lhs.shape[0], np.int8)
+    mark_s = np.zeros(tsum.shape[0], np.int8)
+    cv = np.empty(4, np.int64)
+    cd = np.empty(4, np.float64)
+    free = model[20]
+    out_obj = np.zeros(count)
+    out_viol = np.zeros(count)
+    _recompute(model, x, lhs, tsum)
+    for k in range(count):
+        if groups > 0 and (free.shape[0] == 0 or _below(rng, 0, 2) == 0):
+            m = _propose(model, choice, x, rng, 0, _below(rng, 0, groups), 0.0, cv, cd)
+        else:
+            v = free[_below(rng, 0, free.shape[0])]
+            cv[0], cd[0], m = v, 1.0 - 2.0 * x[v], 1
+        if m == 0:
+            continue
+        dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s)
+        _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, False)
+        out_obj[k], out_viol[k] = dobj, dviol
+    return out_obj, out_viol
