@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from qiopt.problems import reference as ref
 from qiopt.problems._data import (
@@ -100,6 +101,51 @@ class TaskAllocation(AssignmentProblem, JsonData):
                   ) -> TaskAllocation:
         """Build from a JSON file in the :meth:`from_dict` format."""
         return cls.from_dict(read_json(path), penalty)
+
+    @classmethod
+    def from_arrays(cls, cost: Any, demand: Any = 1.0, capacity: Any = None, *, affinity: Any = None,
+                    task_ids: list[Any] | None = None, agent_ids: list[Any] | None = None,
+                    penalty: float | Mapping[str, float] | None = None) -> TaskAllocation:
+        """Build from numpy arrays: ``cost (n, m)`` (``inf`` = the agent may not take the task), ``demand`` a
+        number, ``(n,)`` or ``(n, m)`` (agent-dependent; ``inf`` = not eligible), ``capacity (m,)`` (``inf`` or
+        ``None`` = unlimited), ``affinity`` an ``(n, n)`` matrix (dense or sparse; the upper triangle is read) or
+        a list ``[[i, j, w], ...]`` of task positions. Ids default to ``t0, t1, ...`` and ``a0, a1, ...``.
+
+        >>> import numpy as np
+        >>> p = TaskAllocation.from_arrays(np.array([[1.0, np.inf], [2.0, 1.0]]), [[2, 0], [1, 3]], [3, 3])
+        >>> p.evaluate({"t0": "a0", "t1": "a1"}).objective
+        2.0
+        """
+        cost = np.array(cost, dtype=np.float64)
+        if cost.ndim != 2 or not cost.size:
+            raise ValueError(f"cost must be a non-empty (tasks, agents) matrix, got shape {cost.shape}")
+        if np.isnan(cost).any() or (cost == -np.inf).any():
+            raise ValueError("cost must be finite, or +inf where an agent may not take a task (found NaN or -inf)")
+        n, m = cost.shape
+        demand = np.broadcast_to(np.array(demand, dtype=np.float64).reshape(n, -1) if np.ndim(demand) else
+                                 np.array(demand, dtype=np.float64), (n, m))
+        cap = np.full(m, np.inf) if capacity is None else np.array(capacity, dtype=np.float64).ravel()
+        if cap.shape != (m,):
+            raise ValueError(f"capacity must have one entry per agent ({m}), got {cap.size}")
+        tasks_, agents_ = task_ids or [f"t{i}" for i in range(n)], agent_ids or [f"a{k}" for k in range(m)]
+        if len(tasks_) != n or len(agents_) != m:
+            raise ValueError(f"task_ids / agent_ids must have {n} / {m} entries")
+        ok = np.isfinite(cost) & np.isfinite(demand)
+        uniform = (demand == demand[:, :1]).all(axis=1) & ok.all(axis=1)
+        agents = [{"id": a} | ({} if not np.isfinite(c) else {"capacity": float(c)})
+                  for a, c in zip(agents_, cap, strict=True)]
+        tasks = [{"id": t, "demand": float(demand[i, 0]) if uniform[i] else
+                  {agents_[k]: float(demand[i, k]) for k in np.flatnonzero(ok[i])}} for i, t in enumerate(tasks_)]
+        costs = {t: {agents_[k]: float(cost[i, k]) for k in np.flatnonzero(ok[i])} for i, t in enumerate(tasks_)}
+        pairs = None
+        if affinity is not None:
+            if isinstance(affinity, list):
+                pairs = [[tasks_[int(i)], tasks_[int(j)], w] for i, j, w in affinity]
+            else:
+                upper = sp.triu(sp.coo_matrix(affinity), k=1)
+                pairs = [[tasks_[i], tasks_[j], float(w)] for i, j, w in zip(upper.row, upper.col, upper.data,
+                                                                               strict=True)]
+        return cls(agents, tasks, costs, pairs, penalty)
 
     @classmethod
     def random(cls, num_tasks: int, num_agents: int, tightness: float = 0.9, affinity_pairs: int | None = None,

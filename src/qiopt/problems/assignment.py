@@ -144,7 +144,8 @@ class AssignmentProblem(Problem):
         v1 = np.repeat(ptr[upper.row], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         v2 = self._variable_of(upper.col[first], bb[v1])  # ...where its second item may go too
         both = v2 >= 0
-        capped = np.flatnonzero(np.isfinite(arr.capacity))
+        used = np.bincount(bb, minlength=arr.m) > 0  # a bin no item may use has no constraint to keep
+        capped = np.flatnonzero(np.isfinite(arr.capacity) & used)
         slot = np.full(arr.m, -1)
         slot[capped] = np.arange(len(capped))
         on = slot[bb] >= 0
