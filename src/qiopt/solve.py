@@ -105,8 +105,11 @@ class _Models:
     def __init__(self, model: Any, problem: Problem | None) -> None:
         self.model, self.problem = model, problem
         self.notes: dict[str, Any] = {}
+        self.starts: list[tuple[str, Any]] = []
         if problem is not None:
             self.structured: ConstrainedModel | None = problem.to_constrained()
+            if self.structured is not None:
+                self.starts = problem.structured_starts()
         elif isinstance(model, dimod.ConstrainedQuadraticModel):
             from qiopt.constrained.cqm import from_cqm
 
@@ -153,9 +156,13 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
         try:
             sampler = get_backend(name, **cfg.options_for(name))
             t0 = time.perf_counter_ns()
+            if structured and models.starts and options.initial_states is None:
+                options = options.replace(initial_states=np.stack([state for _, state in models.starts]))
             if structured:
                 sampleset = sampler._sample_structured(models.structured, options, t0)
                 sampleset.info.update(models.notes)
+                if models.starts and cfg.options_for(name).get("initial_states") is None:
+                    sampleset.info["starts"] = [start for start, _ in models.starts]
             else:
                 sampleset = sampler._sample_compact(models.bqm, models.compact, options, t0)
             return sampleset, name, failures, structured
@@ -178,7 +185,9 @@ def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: st
     row = record[0]
     solution = problem.from_state(np.asarray(row.sample))
     polished = bool(row.polished) if "polished" in record.dtype.names else False
-    solution.details["source"] = f"{backend} anneal" + (" + polish" if polished else "")
+    starts = sampleset.info.get("starts")
+    solution.details["source"] = (f"{' / '.join(starts)} start + " if starts else "") + f"{backend} anneal" \
+        + (" + polish" if polished else "")
     timing["decode_ns"] = time.perf_counter_ns() - t0
     if not solution.feasible:
         t1 = time.perf_counter_ns()

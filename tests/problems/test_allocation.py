@@ -129,7 +129,7 @@ def test_greedy_reference_and_seed_scenario():
 
 def test_polish_is_seeded():
     p = TaskAllocation.random(30, 4, seed=0)
-    sampleset = qiopt.solve(p, backend="sa", seed=0, num_reads=4, num_sweeps=100).sampleset
+    sampleset = qiopt.get_backend("sa", seed=0, num_reads=4, num_sweeps=100).sample(p.to_bqm())  # the QUBO path
     first = p.best_solution(sampleset, seed=5)
     assert p.best_solution(sampleset, seed=5).assignment == first.assignment
     p.seed = 5

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dimod
 import networkx as nx
+import numpy as np
 import pytest
 
 import qiopt
@@ -43,9 +44,29 @@ def test_load_balancing_figures_and_references():
 
 def test_large_load_balancing_prunes_candidates():
     p = LoadBalancing.random(300, 20, skew=0.8, seed=1)
-    assert len(p.labels) == 300 * 4
-    sol = p.best_solution(qiopt.solve(p, backend="sa", seed=1, num_reads=2, num_sweeps=50).sampleset)
-    assert sol.objective <= min(p.reference("lpt").objective, p.reference("greedy").objective)
+    cm = p.to_constrained()
+    assert cm.num_groups == 300 and set(np.diff(cm.group_ptr)) <= {1, 2, 3, 4} and cm.num_variables > 300 * 3
+    lpt, greedy = p.reference("lpt"), p.reference("greedy")
+    candidates = set(p.labels)
+    assert all(("x", t, w) in candidates for t, w in lpt.assignment.items())
+    assert all(("x", r["id"], r["current"]) in candidates for r in p.task_data)
+    sol = qiopt.solve(p, seed=1).solution
+    assert sol.objective <= min(lpt.objective, greedy.objective)
+
+
+def test_factored_references_match_the_dense_ones():
+    from qiopt.problems import reference as ref
+    from qiopt.problems._search import AssignmentArrays
+
+    for seed in range(3):
+        p = LoadBalancing.random(200, 7, skew=0.8, seed=seed)
+        arr = p.arrays
+        assert arr.factored
+        dense = AssignmentArrays(arr.cost, arr.item_size, arr.capacity, arr.affinity, arr.speed, arr.target)
+        assert (ref.lpt(arr)[0] == ref.lpt(dense)[0]).all()
+        fast, slow = ref.greedy_rebalance(arr, p.current)[0], ref.greedy_rebalance(dense, p.current)[0]
+        assert arr.objective(fast) == pytest.approx(dense.objective(slow), rel=1e-9)
+        assert arr.objective(fast) == pytest.approx(dense.objective(fast))
 
 
 def test_graph_problems():

@@ -125,6 +125,12 @@ class ConstrainedModel:
             raise ValueError(f"labels has {len(self._labels)} entries for {self.num_variables} variables")
         return list(self._labels)
 
+    @property
+    def sample_labels(self) -> Sequence[Hashable]:
+        """The labels of sample sets: :attr:`labels` when given as a sequence, else ``range(N)`` (a model
+        labelled by a callable, e.g. a problem's, is sampled over variable indices: :meth:`label` names them)."""
+        return range(self.num_variables) if self._labels is None or callable(self._labels) else self.labels
+
     def label(self, v: int) -> Hashable:
         """The label of variable ``v`` (without building every label of a callable-labelled model)."""
         if callable(self._labels) and "labels" not in self.__dict__:

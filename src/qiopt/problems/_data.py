@@ -107,6 +107,16 @@ def check_fit(items: Sequence[Hashable], size: np.ndarray, capacity: np.ndarray,
     ValueError: task 't' (load 3) fits no worker's capacity; raise a capacity or split the task
     """
     n, m = len(items), len(capacity)
+    if np.ndim(size) == 1 and eligible is None:  # the same size on every bin: O(n)
+        size = np.asarray(size, dtype=np.float64)
+        too_big = np.flatnonzero(size > capacity.max())
+        if len(too_big):
+            raise ValueError(f"task {items[too_big[0]]!r} ({size_name} {size[too_big[0]]:g}) fits no {bin_kind}'s "
+                             "capacity; raise a capacity or split the task")
+        if size.sum() > capacity.sum():
+            raise ValueError(f"total {size_name} {size.sum():g} exceeds total capacity {capacity.sum():g}; add "
+                             f"{bin_kind}s or capacity, or drop tasks")
+        return
     sizes = np.broadcast_to(np.asarray(size, dtype=np.float64).reshape(n, -1), (n, m))
     allowed = np.ones((n, m), dtype=bool) if eligible is None else eligible
     fits = (allowed & (capacity[None, :] >= sizes)).any(axis=1)

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -32,44 +33,118 @@ from qiopt.constraints import grid
 __all__ = ["AssignmentArrays"]
 
 _FULL_SWAP_LIMIT = 300
+DENSE_LIMIT = 50_000_000
+"""Most ``items × bins`` pairs the dense attributes of the factored form are built for (about 1 GB)."""
 
 
 class AssignmentArrays:
     """Items → bins data: ``cost (n, m)`` (``inf`` = not eligible), ``size`` ``(n,)`` or ``(n, m)`` (what an item
     takes of a bin's capacity: the same on every bin, or bin-dependent as in the generalized assignment
     problem), ``capacity (m,)`` (``inf`` = none), symmetric ``affinity (n, n)`` with zero diagonal, optional
-    ``speed (m,)`` and ``target`` for the squared-load term."""
+    ``speed (m,)`` and ``target`` for the squared-load term.
 
-    def __init__(self, cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, affinity: sp.csr_matrix,
-                 speed: np.ndarray | None = None, target: float = 0.0) -> None:
-        self.cost = np.asarray(cost, dtype=np.float64)
-        self.n, self.m = self.cost.shape
-        self.eligible = np.isfinite(self.cost)
-        self.cost0 = np.where(self.eligible, self.cost, 0.0)
+    Factored form (load balancing at scale): ``cost=None`` with ``move_cost (n,)`` and ``current (n,)`` means
+    ``cost[i, b] = move_cost[i] · [b ≠ current[i]]`` on every bin, and ``size`` is ``(n,)``: nothing of size
+    ``n × m`` is stored. The scoring methods and :meth:`pair_cost` / :meth:`pair_size` work on either form; the
+    dense attributes (``cost``, ``cost0``, ``eligible``, ``size``) are then built on first use, for the
+    small-problem local search and references, up to :data:`DENSE_LIMIT` entries.
+    """
+
+    def __init__(self, cost: np.ndarray | None, size: np.ndarray, capacity: np.ndarray, affinity: sp.csr_matrix,
+                 speed: np.ndarray | None = None, target: float = 0.0, *, move_cost: np.ndarray | None = None,
+                 current: np.ndarray | None = None) -> None:
         size = np.asarray(size, dtype=np.float64)
-        self.size = np.ascontiguousarray(np.broadcast_to(size.reshape(self.n, -1), (self.n, self.m)))
-        """``(n, m)``: what item ``i`` takes of bin ``b``'s capacity (0 where not eligible)."""
-        self.size = np.where(self.eligible, self.size, 0.0)
-        self.item_size = self.size.max(axis=1)
-        """Largest size of each item over its eligible bins (greedy orders, the cost of leaving it out)."""
         self.capacity = np.asarray(capacity, dtype=np.float64)
+        self.factored = cost is None
+        """Whether the arrays are in the factored form (see class)."""
+        if self.factored:
+            self.n, self.m = len(size), len(self.capacity)
+            self._move_cost = np.asarray(move_cost, dtype=np.float64)
+            self._current = np.asarray(current, dtype=np.int64)
+            self._size = size
+            self.item_size = size
+        else:
+            cost = np.asarray(cost, dtype=np.float64)
+            self.n, self.m = cost.shape
+            eligible = np.isfinite(cost)
+            full = np.where(eligible, np.broadcast_to(size.reshape(self.n, -1), (self.n, self.m)), 0.0)
+            self.__dict__.update(cost=cost, eligible=eligible, cost0=np.where(eligible, cost, 0.0), size=full)
+            self.item_size = full.max(axis=1)
+        """Largest size of each item over its eligible bins (greedy orders, the cost of leaving it out)."""
         self.affinity = sp.csr_matrix(affinity, dtype=np.float64)
         self.speed = None if speed is None else np.asarray(speed, dtype=np.float64)
         self.target = float(target)
-        finite_caps = self.capacity[np.isfinite(self.capacity)]
-        self.capped = len(finite_caps) > 0
+        self.capped = bool(np.isfinite(self.capacity).any())
         """Whether any bin has a finite capacity."""
+
+    # -- the two forms -----------------------------------------------------------------------------------------
+    def pair_cost(self, items: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """``cost0[items, bins]`` (0 on ineligible pairs) without building anything ``n × m``."""
+        if self.factored:
+            return np.where(bins != self._current[items], self._move_cost[items], 0.0)
+        return self.cost0[items, bins]
+
+    def pair_size(self, items: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """``size[items, bins]``."""
+        return self._size[items] if self.factored else self.size[items, bins]
+
+    def pair_eligible(self, items: np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """``eligible[items, bins]``."""
+        return np.ones(len(items), dtype=bool) if self.factored else self.eligible[items, bins]
+
+    def _dense(self) -> None:
+        if self.n * self.m > DENSE_LIMIT:
+            raise ValueError(f"{self.n} items × {self.m} bins is too large for the dense local search and references "
+                             f"(limit {DENSE_LIMIT:,} pairs); solve with the engine (backend 'sa') and references "
+                             "that work on the factored form (lpt, greedy)")
+        rows = np.arange(self.n)
+        cost = np.broadcast_to(self._move_cost[:, None], (self.n, self.m)).copy()
+        placed = self._current >= 0
+        cost[rows[placed], self._current[placed]] = 0.0
+        self.__dict__.update(cost=cost, cost0=cost, eligible=np.ones((self.n, self.m), dtype=bool),
+                             size=np.repeat(self._size[:, None], self.m, axis=1))
+
+    @cached_property
+    def cost(self) -> np.ndarray:
+        """``(n, m)`` costs, ``inf`` where not eligible."""
+        self._dense()
+        return self.__dict__["cost"]
+
+    @cached_property
+    def cost0(self) -> np.ndarray:
+        """``(n, m)`` costs, 0 where not eligible."""
+        self._dense()
+        return self.__dict__["cost0"]
+
+    @cached_property
+    def eligible(self) -> np.ndarray:
+        """``(n, m)``: whether item ``i`` may go to bin ``b``."""
+        self._dense()
+        return self.__dict__["eligible"]
+
+    @cached_property
+    def size(self) -> np.ndarray:
+        """``(n, m)``: what item ``i`` takes of bin ``b``'s capacity (0 where not eligible)."""
+        self._dense()
+        return self.__dict__["size"]
+
+    @cached_property
+    def big(self) -> float:
+        """Cost per unit of capacity overflow in the search: above any objective gain."""
+        finite_caps = self.capacity[np.isfinite(self.capacity)]
         scale = np.abs(self.cost0).max(axis=1).sum() + np.abs(self.affinity.data).sum() + 1.0
         if self.speed is not None:
             scale += float((((self.item_size.sum() / self.speed) + self.target) ** 2).sum())
-        self.big = scale / grid([*np.unique(self.size[self.eligible]), *finite_caps])
-        """Cost per unit of capacity overflow in the search: above any objective gain."""
-        self._dense_affinity = self.affinity.toarray() if self.n <= _FULL_SWAP_LIMIT else None
+        return scale / grid([*np.unique(self.size[self.eligible]), *finite_caps])
+
+    @cached_property
+    def _dense_affinity(self) -> np.ndarray | None:
+        return self.affinity.toarray() if self.n <= _FULL_SWAP_LIMIT else None
 
     # -- scoring ---------------------------------------------------------------------------------------------
     def loads(self, a: np.ndarray) -> np.ndarray:
-        on = a >= 0
-        return np.bincount(a[on], weights=self.size[on, a[on]], minlength=self.m)
+        on = np.flatnonzero(a >= 0)
+        return np.bincount(a[on], weights=self.pair_size(on, a[on]), minlength=self.m)
 
     def bin_terms(self, L: np.ndarray, bins: np.ndarray | slice = slice(None), overflow: bool = True
                   ) -> np.ndarray:
@@ -89,18 +164,20 @@ class AssignmentArrays:
 
     def objective(self, a: np.ndarray) -> float:
         """The domain objective of ``a`` (unassigned items contribute nothing)."""
-        return self._objective(a, self.loads(a), self.neighbour_sums(a))
+        return self._objective(a, self.loads(a))
 
-    def _objective(self, a: np.ndarray, L: np.ndarray, M: np.ndarray) -> float:
-        """:meth:`objective` from the loads ``L`` and neighbour sums ``M`` of ``a``."""
+    def _objective(self, a: np.ndarray, L: np.ndarray) -> float:
+        """:meth:`objective` from the loads ``L`` of ``a`` (O(n + affinity pairs))."""
         on = np.flatnonzero(a >= 0)
-        together = 0.5 * M[on, a[on]].sum()
-        return float(self.cost0[on, a[on]].sum() - together + self.bin_terms(L, overflow=False).sum())
+        coo = self.affinity.tocoo()
+        same = (coo.row < coo.col) & (a[coo.row] == a[coo.col]) & (a[coo.row] >= 0)
+        together = coo.data[same].sum()
+        return float(self.pair_cost(on, a[on]).sum() - together + self.bin_terms(L, overflow=False).sum())
 
-    def _score(self, a: np.ndarray, L: np.ndarray, M: np.ndarray) -> float:
-        """:meth:`score` from the loads ``L`` and neighbour sums ``M`` of ``a``."""
+    def _score(self, a: np.ndarray, L: np.ndarray) -> float:
+        """:meth:`score` from the loads ``L`` of ``a``."""
         excess = np.maximum(L - self.capacity, 0.0).sum() + self.item_size[a < 0].sum()
-        return float(self._objective(a, L, M) + self.big * excess)
+        return float(self._objective(a, L) + self.big * excess)
 
     def overflow(self, a: np.ndarray) -> np.ndarray:
         """Capacity excess of each bin (0 where it holds)."""
@@ -174,7 +251,7 @@ class AssignmentArrays:
             if np.isfinite(delta).any():
                 self.place(a, L, M, i, int(np.argmin(delta)))
                 stats["inserted"] += 1
-        tol = _tolerance(self._objective(a, L, M))
+        tol = _tolerance(self._objective(a, L))
         rows = np.arange(self.n)
         for _ in range(max_steps or 50 * self.n + 100):
             if deadline is not None and time.perf_counter() > deadline:
@@ -195,7 +272,7 @@ class AssignmentArrays:
             self.place(a, L, M, i, bj)
             self.place(a, L, M, j, bi)
             stats["swaps"] += 1
-        stats["score"] = self._score(a, L, M)
+        stats["score"] = self._score(a, L)
         return a, stats
 
     def score(self, a: np.ndarray) -> float:

@@ -48,21 +48,24 @@ PENALTY_GROUPS = ("assign", "capacity")
 class AssignmentProblem(Problem):
     """Items → bins with costs, pairwise affinities, optional squared loads and capacities.
 
-    Subclasses provide the domain data; ``model_mask`` (default: the eligible pairs) chooses which pairs become
-    model variables, while scoring and repair may use every eligible pair.
+    Subclasses provide the domain data; ``model_pairs`` (default: every eligible pair), an ``(N, 2)`` array of
+    ``(item, bin)`` rows sorted by item then bin, chooses which pairs become model variables, while scoring and
+    repair may use every eligible pair.
     """
 
     def __init__(self, items: list[Hashable], bins: list[Hashable], arrays: AssignmentArrays,
-                 penalty: float | Mapping[str, float] | None = None, model_mask: np.ndarray | None = None,
+                 penalty: float | Mapping[str, float] | None = None, model_pairs: np.ndarray | None = None,
                  offset: float = 0.0) -> None:
         self.items, self.bins, self.arrays, self.offset = list(items), list(bins), arrays, float(offset)
         self._item_index = {t: i for i, t in enumerate(self.items)}
         self._bin_index = {b: k for k, b in enumerate(self.bins)}
-        mask = arrays.eligible if model_mask is None else model_mask & arrays.eligible
-        self._pairs = np.argwhere(mask)
-        self.labels = [("x", self.items[i], self.bins[b]) for i, b in self._pairs]
-        """Model variables ``("x", item, bin)``, in model order."""
+        self._pairs = np.argwhere(arrays.eligible) if model_pairs is None else np.asarray(model_pairs)
         self._penalty = _check_penalty(penalty)
+
+    @cached_property
+    def labels(self) -> list[Hashable]:
+        """Model variables ``("x", item, bin)``, in model order (built on first use)."""
+        return [("x", self.items[i], self.bins[b]) for i, b in self._pairs.tolist()]
 
     # -- model -----------------------------------------------------------------------------------------------
     @cached_property
@@ -138,6 +141,9 @@ class AssignmentProblem(Problem):
         arr, (ii, bb) = self.arrays, self._pairs.T
         nv = len(ii)
         ptr = np.r_[0, np.cumsum(np.bincount(ii, minlength=arr.n))]
+        if (ptr[1:] == ptr[:-1]).any():
+            i = int(np.flatnonzero(ptr[1:] == ptr[:-1])[0])
+            raise ValueError(f"{self.item_kind} {self.items[i]!r} has no {self.bin_kind} it may go to")
         upper = sp.triu(arr.affinity, k=1).tocoo()
         counts = ptr[upper.row + 1] - ptr[upper.row]  # each pair on every bin of its first item...
         first = np.repeat(np.arange(len(upper.row)), counts)
@@ -149,14 +155,15 @@ class AssignmentProblem(Problem):
         slot = np.full(arr.m, -1)
         slot[capped] = np.arange(len(capped))
         on = slot[bb] >= 0
-        A = sp.csr_matrix((arr.size[ii[on], bb[on]], (slot[bb[on]], np.flatnonzero(on))), shape=(len(capped), nv))
+        A = sp.csr_matrix((arr.pair_size(ii[on], bb[on]), (slot[bb[on]], np.flatnonzero(on))),
+                          shape=(len(capped), nv))
         squares = {}
         if arr.speed is not None:
-            squares = {"squares": sp.csr_matrix((arr.size[ii, bb] / arr.speed[bb], (bb, np.arange(nv))),
+            squares = {"squares": sp.csr_matrix((arr.pair_size(ii, bb) / arr.speed[bb], (bb, np.arange(nv))),
                                                 shape=(arr.m, nv)), "targets": np.full(arr.m, arr.target)}
         pairs, items, bins = self._pairs, self.items, self.bins
         return ConstrainedModel(
-            nv, linear=arr.cost0[ii, bb], quadratic=(v1[both], v2[both], -upper.data[first[both]]),
+            nv, linear=arr.pair_cost(ii, bb), quadratic=(v1[both], v2[both], -upper.data[first[both]]),
             offset=self.offset, groups=(ptr, np.arange(nv)), bins=bb, constraints=A,
             upper=arr.capacity[capped], constraint_names=[f"capacity[{self.bins[k]}]" for k in capped],
             labels=lambda v: ("x", items[pairs[v, 0]], bins[pairs[v, 1]]), **squares)
@@ -173,6 +180,15 @@ class AssignmentProblem(Problem):
         return self._bqm.copy()
 
     # -- answers ---------------------------------------------------------------------------------------------
+    def _state_of(self, a: np.ndarray) -> np.ndarray | None:
+        """The structured-model state of assignment ``a``, or ``None`` when one of its pairs is not modelled."""
+        v = self._variable_of(np.arange(self.arrays.n), a)
+        if (v < 0).any():
+            return None
+        x = np.zeros(len(self._pairs), dtype=np.int8)
+        x[v] = 1
+        return x
+
     def from_state(self, x: np.ndarray) -> Solution:
         """The answer a structured-model state stands for (one variable per item), scored, with its energy."""
         chosen = self._pairs[np.asarray(x) == 1]
@@ -192,8 +208,9 @@ class AssignmentProblem(Problem):
         if not over.any() and (a >= 0).all():
             return float(arr.objective(a) + self.offset)  # feasible: no penalty (and no need to know them)
         w = {g: self.penalties.get(g, 0.0) for g in PENALTY_GROUPS}
-        steps = np.array([grid([*np.unique(arr.size[arr.eligible[:, k], k]), arr.capacity[k]]) if over[k] else 1.0
-                          for k in range(arr.m)])
+        ii, bb = self._pairs.T
+        steps = np.array([grid([*np.unique(arr.pair_size(ii[bb == k], bb[bb == k])), arr.capacity[k]])
+                          if over[k] else 1.0 for k in range(arr.m)])
         return float(arr.objective(a) + self.offset + w["assign"] * (a < 0).sum()
                      + w["capacity"] * ((over / steps) ** 2).sum())
 
@@ -235,7 +252,7 @@ class AssignmentProblem(Problem):
         arr = self.arrays
         placed = a >= 0
         ok = placed.copy()
-        ok[placed] = arr.eligible[np.flatnonzero(placed), a[placed]]
+        ok[placed] = arr.pair_eligible(np.flatnonzero(placed), a[placed])
         scored = np.where(ok, a, -1)
         if violations is None:
             violations = {f"assign[{self.items[i]}]": 1.0 for i in np.flatnonzero(~placed)}

@@ -59,6 +59,11 @@ class Problem(ABC):
         through :meth:`to_bqm` (the default)."""
         return None
 
+    def structured_starts(self) -> list[tuple[str, Any]]:
+        """Named starting states for the engine's reads, ``(name, 0/1 array over to_constrained()'s
+        variables)``; the default is none (random starts)."""
+        return []
+
     def from_state(self, x: Any) -> Solution:
         """The answer a state of :meth:`to_constrained`'s model stands for (problems with such a model)."""
         raise NotImplementedError(f"{type(self).__name__} has no structured model")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import os
+from functools import cached_property
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ from qiopt.problems import reference as ref
 from qiopt.problems._data import (
     JsonData,
     affinity_matrix,
+    amounts,
     capacities,
     check_fit,
     check_keys,
@@ -74,45 +76,59 @@ class LoadBalancing(AssignmentProblem, JsonData):
         speed = np.array([number(r.get("speed", 1.0), f"worker {r['id']!r} speed", positive=True)
                           for r in worker_rows])
         capacity = capacities(worker_rows, "worker")
-        load = np.array([number(r.get("load", 1.0), f"task {r['id']!r} load") for r in task_rows])
         current = np.full(len(task_rows), -1)
-        cost = np.zeros((len(task_rows), len(worker_rows)))
+        move_cost = np.zeros(len(task_rows))
         for i, r in enumerate(task_rows):
             if r.get("current") is not None:
                 if r["current"] not in w_index:
                     raise ValueError(f"task {r['id']!r} current worker {r['current']!r} is unknown; use ids "
                                      "from the workers list")
                 current[i] = w_index[r["current"]]
-                cost[i] = number(r.get("migration_cost", 0.0), f"task {r['id']!r} migration_cost")
-                cost[i, current[i]] = 0.0
-        check_fit(task_ids, load, capacity, "load", "worker")
+                move_cost[i] = number(r.get("migration_cost", 0.0), f"task {r['id']!r} migration_cost")
         if not isinstance(candidates, int) or candidates < 1:
             raise ValueError(f"candidates must be a positive int, got {candidates!r}")
+        if any(isinstance(r.get("load"), Mapping) for r in task_rows):  # worker-dependent loads: dense arrays
+            load = amounts(task_rows, "load", worker_ids, 1.0, "worker")
+            eligible = np.isfinite(load)
+            check_fit(task_ids, load, capacity, "load", "worker", eligible)
+            for i in np.flatnonzero((current >= 0) & ~eligible[np.arange(len(current)), np.maximum(current, 0)]):
+                raise ValueError(f"task {task_ids[i]!r} has no load on its current worker {task_rows[i]['current']!r}")
+            cost = np.where(eligible, move_cost[:, None], np.inf)
+            cost[(current >= 0), current[current >= 0]] = 0.0
+            size, extra = np.where(eligible, load, 0.0), {}
+            total = np.where(eligible, load, np.inf).min(axis=1).sum()
+        else:
+            load = np.array([number(r.get("load", 1.0), f"task {r['id']!r} load") for r in task_rows])
+            check_fit(task_ids, load, capacity, "load", "worker")
+            cost, size, extra, total = None, load, {"move_cost": move_cost, "current": current}, load.sum()
         self.current, self.worker_data, self.task_data = current, worker_rows, task_rows
         self.speed = speed
         """Speed of each worker, in :attr:`bins` order (also ``arrays.speed``)."""
-        self._input = copy.deepcopy({"workers": list(workers), "tasks": list(tasks),
-                                     "affinity": list(affinity or [])})
-        arrays = AssignmentArrays(cost, load, capacity,
+        self._input = {"workers": worker_rows, "tasks": task_rows, "affinity": copy.deepcopy(list(affinity or []))}
+        arrays = AssignmentArrays(cost, size, capacity,
                                   affinity_matrix(affinity, {t: i for i, t in enumerate(task_ids)}, "task"),
-                                  speed=speed, target=load.sum() / speed.sum())
-        super().__init__(task_ids, worker_ids, arrays, penalty, self._candidate_mask(arrays, candidates, seed))
+                                  speed=speed, target=total / speed.sum(), **extra)
+        super().__init__(task_ids, worker_ids, arrays, penalty, self._candidate_pairs(arrays, candidates, seed))
 
-    def _candidate_mask(self, arrays: AssignmentArrays, candidates: int, seed: int) -> np.ndarray | None:
-        """``None`` (all pairs) when small, else current + LPT + random workers for each task."""
+    def _candidate_pairs(self, arrays: AssignmentArrays, candidates: int, seed: int) -> np.ndarray | None:
+        """``None`` (every eligible pair) when small, else for each task its current, LPT and greedy-rebalancing
+        workers and random eligible others, ``candidates`` in all (fewer where they coincide), as sorted
+        ``(task, worker)`` rows."""
         n, m = arrays.n, arrays.m
         if n * m <= self.dense_limit or candidates >= m:
             return None
         rng = np.random.default_rng(seed)
-        mask = np.zeros((n, m), dtype=bool)
-        rows = np.arange(n)
-        mask[rows, ref.lpt(arrays)[0]] = True
-        moved = self.current >= 0
-        mask[rows[moved], self.current[moved]] = True
-        for i in rows:
-            free = np.flatnonzero(~mask[i])
-            mask[i, rng.choice(free, size=max(0, candidates - int(mask[i].sum())), replace=False)] = True
-        return mask
+        self.arrays = arrays
+        lpt = self._lpt[0]
+        cols = [lpt, np.where(self.current >= 0, self.current, lpt), self._rebalance()[0]]
+        if arrays.factored:
+            cols.append(rng.integers(0, m, size=(max(candidates - 3, 0), n)))
+        else:
+            picks = np.array([rng.choice(np.flatnonzero(arrays.eligible[i]), size=max(candidates - 3, 0))
+                              for i in range(n)]).reshape(n, -1)
+            cols.append(picks.T)
+        keys = np.unique((np.arange(n)[None, :] * m + np.vstack([*cols[:3], *cols[3]])).ravel())
+        return np.stack([keys // m, keys % m], axis=1)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], penalty: float | Mapping[str, float] | None = None
@@ -157,7 +173,8 @@ class LoadBalancing(AssignmentProblem, JsonData):
         moved = (self.current >= 0) & (a != self.current)
         return {**super()._details(a), "makespan": float(times.max()),
                 "imbalance": float(times.max() / arr.target) if arr.target > 0 else 1.0,
-                "migrations": int(moved.sum()), "migration_cost": float(arr.cost0[moved, a[moved]].sum())}
+                "migrations": int(moved.sum()),
+                "migration_cost": float(arr.pair_cost(np.flatnonzero(moved), a[moved]).sum())}
 
     def reference_methods(self) -> dict[str, Callable[[float | None], tuple[np.ndarray, dict[str, Any]]]]:
         """``"lpt"`` (from scratch), ``"greedy"`` (rebalancing from ``current``; LPT when no task has one) and
@@ -166,12 +183,26 @@ class LoadBalancing(AssignmentProblem, JsonData):
                 "milp": lambda t: ref.milp(self.arrays, t)}
 
     def _greedy_answer(self) -> np.ndarray:
-        return ref.lpt(self.arrays)[0]
+        return self._lpt[0]
+
+    @cached_property
+    def _lpt(self) -> tuple[np.ndarray, dict[str, Any]]:
+        return ref.lpt(self.arrays)
+
+    @cached_property
+    def _greedy(self) -> tuple[np.ndarray, dict[str, Any]]:
+        return ref.greedy_rebalance(self.arrays, self.current)
 
     def _rebalance(self) -> tuple[np.ndarray, dict[str, Any]]:
-        if (self.current < 0).any():
-            return ref.lpt(self.arrays)
-        return ref.greedy_rebalance(self.arrays, self.current)
+        return self._lpt if (self.current < 0).any() else self._greedy
+
+    def structured_starts(self) -> list[tuple[str, Any]]:
+        """The engine's reads start from greedy rebalancing (every task has a current worker) or from LPT:
+        annealing then improves on the classical answer (measured far better than random starts on
+        rebalancing, where a random start pays a migration for almost every task)."""
+        name = "lpt" if (self.current < 0).any() else "greedy rebalance"
+        state = self._state_of(self._rebalance()[0])
+        return [] if state is None else [(name, state)]
 
     def warm_starts(self) -> list[tuple[str, Solution]]:
         """LPT, and greedy rebalancing when every task has a current worker."""

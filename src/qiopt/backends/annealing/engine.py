@@ -6,7 +6,8 @@
 1. ``anneal``: every read starts from a random choice per group (or a given warm start) and anneals over a
    geometric β schedule. The schedule comes from sampled moves from a random state: hot β accepts a typical
    (mean) uphill move with probability 5% (measured better than 1/2 at equal time: a random start is already
-   hot); cold β accepts a small uphill move (the 2% quantile) with total probability 1% over the groups.
+   hot); cold β accepts a small uphill move (the 2% quantile, sampled after a short descent from that state)
+   with total probability 1% over the groups.
    The constraint penalty starts at the typical objective change per unit of violation and adapts
    (``info["constraint_handling"] == "adaptive penalty"``). With a deadline, a probe of a few sweeps measures
    the cost of a sweep, and the rest of the schedule is planned again at every segment to end at the cold end
@@ -44,6 +45,7 @@ _GROWTH = 1.05
 _SAMPLED_MOVES = 4000
 _HOT_ACCEPT = 0.05  # acceptance of a typical uphill move (from a random state) at the hot end
 _SMALL_QUANTILE = 0.02  # the "smallest" uphill move that sets the cold end: this quantile of the sampled ones
+_CALIBRATION_ROUNDS = 3  # descent rounds before sampling the cold end's moves
 
 
 @dataclass
@@ -90,7 +92,8 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 8, num_sweeps: 
 
     ``time_limit`` (seconds) bounds both stages together; ``num_sweeps`` is then an upper bound. Read ``k``
     depends only on ``(seed, k)``: the same seed gives the same answer for any ``num_threads``.
-    ``initial_states`` (``(k, N)`` 0/1 rows, one variable per group) start the first ``k`` reads.
+    ``initial_states`` (``(k, N)`` 0/1 rows, one variable per group) start the reads (row ``r % k`` for read
+    ``r``), from a local hot end (see :func:`_calibrate`); a feasible start is the read's first best state.
     """
     started = time.perf_counter()
     deadline = None if time_limit is None else started + float(time_limit)
@@ -102,12 +105,16 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 8, num_sweeps: 
     rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(k)) for k in range(reads)], dtype=np.uint64)
     for r in range(reads):
         moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])
-    hot, cold, lam0 = _calibrate(km, cm, choice[0].copy(), x[0].copy(), seed)
+    hot, cold, lam0 = _calibrate(km, cm, choice[0].copy(), x[0].copy(), seed, initial_states is not None)
     if beta_range is not None:
         hot, cold = beta_range
     swap = float(swap_probability) if cm.bins is not None else 0.0
     best_choice, best_x = choice.copy(), x.copy()
     best_obj = np.full(reads, np.inf)
+    for r in range(reads):  # a feasible start counts: a read never returns worse than its warm start
+        obj, bad = moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])
+        if bad == 0:
+            best_obj[r] = obj
     lam = np.full(reads, lam0)
     tasks = [(r, r + 1) for r in range(reads)]
     threads = max(1, min(int(num_threads), reads))
@@ -186,7 +193,8 @@ def _starts(cm: ConstrainedModel, reads: int, seed: int, initial: np.ndarray | N
         given = np.asarray(initial, dtype=np.int8)
         if given.ndim != 2 or given.shape[1] != cm.num_variables or not np.isin(given, (0, 1)).all():
             raise ValueError(f"initial_states must be 0/1 rows of {cm.num_variables} values")
-        for r, row in enumerate(given[:reads]):
+        for r in range(reads):
+            row = given[r % len(given)]
             ones = np.add.reduceat(row[cm.group_vars].astype(np.int64), cm.group_ptr[:-1]) if cm.num_groups else []
             if cm.num_groups and (np.asarray(ones) != 1).any():
                 raise ValueError(f"initial_states row {r} does not set exactly one variable of every one-hot group")
@@ -195,22 +203,28 @@ def _starts(cm: ConstrainedModel, reads: int, seed: int, initial: np.ndarray | N
     return choice, x
 
 
-def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndarray, x: np.ndarray, seed: int
-               ) -> tuple[float, float, float]:
-    """``(hot β, cold β, starting penalty)`` from the changes of random moves (see module)."""
+def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndarray, x: np.ndarray, seed: int,
+               warm: bool) -> tuple[float, float, float]:
+    """``(hot β, cold β, starting penalty)`` from the changes of random moves (see module): hot and the penalty
+    from a random state, cold from the same state after descent (near a local minimum the uphill moves are
+    the small ones the cold end must resolve; from a random state they are dominated by far-off terms).
+    ``warm``: the reads start from given states, so hot accepts a typical uphill move *near a local minimum*
+    with probability 1/2: hot enough to leave the start's basin, not so hot that it forgets the start."""
     rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(2**63))], dtype=np.uint64)
     lhs, tsum = np.zeros(cm.num_constraints), np.zeros(cm.num_squares)
     dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
     size = np.abs(dobj[dobj != 0])
-    if not len(size):
-        typical, smallest = 1.0, 1.0
-    else:
-        typical = float(np.mean(size))
-        smallest = max(float(np.quantile(size, _SMALL_QUANTILE)), 1e-3 * typical)
+    typical = float(np.mean(size)) if len(size) else 1.0
     viol = np.abs(dviol[dviol != 0])
     lam0 = typical / float(np.mean(viol)) if len(viol) else 1.0
+    moves.descend_read(km, choice, x, lhs, tsum, rng, 0, 0, _CALIBRATION_ROUNDS)
+    dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
+    uphill = dobj[(dobj > 0) & (dviol <= 0)]
+    smallest = max(float(np.quantile(uphill, _SMALL_QUANTILE)) if len(uphill) else typical, 1e-6 * typical)
     groups = max(cm.num_groups + len(cm.free), 2)
     hot = np.log(1.0 / _HOT_ACCEPT) / typical
+    if warm and len(uphill):
+        hot = np.log(2.0) / float(np.mean(uphill))
     cold = max(np.log(100.0 * groups) / smallest, hot)
     return float(hot), float(cold), float(lam0)
 

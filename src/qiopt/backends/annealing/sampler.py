@@ -155,7 +155,7 @@ class SimulatedAnnealingBackend(Backend):
 
 
     def sample_constrained(self, model: ConstrainedModel, **overrides: Any) -> dimod.SampleSet:
-        """Anneal a :class:`~qiopt.constrained.ConstrainedModel`; the sample set is over ``model.labels``, with
+        """Anneal a :class:`~qiopt.constrained.ConstrainedModel`; the sample set is over ``model.sample_labels``, with
         the objective as energy, ``is_feasible`` and ``is_satisfied`` (per linear constraint) vectors, rows
         best feasible first, and ``info["stages"]`` (anneal, polish: what each did and its seconds)."""
         if not isinstance(model, ConstrainedModel):
@@ -206,7 +206,8 @@ class SimulatedAnnealingBackend(Backend):
         info = {"options": options.to_dict(), "backend": self.name, **run.info,
                 "constraint_labels": list(model.constraint_names)}
         sampleset = dimod.SampleSet.from_samples(
-            (run.states[order], model.labels), dimod.BINARY, run.objective[order], info=info, sort_labels=False,
+            (run.states[order], model.sample_labels), dimod.BINARY, run.objective[order], info=info,
+            sort_labels=False,
             is_feasible=feasible[order], is_satisfied=satisfied[order], polished=run.polished[order])
         timing = _timing(t0, t1, t2)
         timing |= {f"{stage}_ns": int(1e9 * d["seconds"]) for stage, d in run.info["stages"].items()}
@@ -215,17 +216,20 @@ class SimulatedAnnealingBackend(Backend):
 
 
 def _structured_starts(model: ConstrainedModel, options: Any) -> np.ndarray | None:
-    """Warm starts for the engine: rows of 0/1 values over the model's labels (any form dimod reads)."""
+    """Warm starts for the engine: rows of 0/1 values over the model's labels (any form dimod reads), or a
+    ``(k, N)`` numpy array in the model's variable order."""
     if options.initial_states is None:
         return None
+    if isinstance(options.initial_states, np.ndarray):
+        return options.initial_states
     try:
         array, labels = dimod.as_samples(options.initial_states)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
-    if len(labels) != model.num_variables or set(labels) != set(model.labels):
+    if len(labels) != model.num_variables or set(labels) != set(model.sample_labels):
         raise ValueError("option 'initial_states' must give a value for every variable of the model and no other")
     position = {v: i for i, v in enumerate(labels)}
-    return array[:, [position[v] for v in model.labels]]
+    return array[:, [position[v] for v in model.sample_labels]]
 
 
 def _usable_cores() -> int:
