@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import copy
 import os
-from functools import cached_property
 from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any
 
 import numpy as np
