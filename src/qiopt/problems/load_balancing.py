@@ -127,8 +127,10 @@ class LoadBalancing(AssignmentProblem, JsonData):
             picks = np.array([rng.choice(np.flatnonzero(arrays.eligible[i]), size=max(candidates - 3, 0))
                               for i in range(n)]).reshape(n, -1)
             cols.append(picks.T)
-        keys = np.unique((np.arange(n)[None, :] * m + np.vstack([*cols[:3], *cols[3]])).ravel())
-        return np.stack([keys // m, keys % m], axis=1)
+        workers = np.sort(np.vstack([*cols[:3], *cols[3]]).T, axis=1)  # (n, k): rows stay in task order
+        keep = np.ones(workers.shape, dtype=bool)
+        keep[:, 1:] = workers[:, 1:] != workers[:, :-1]
+        return np.stack([np.repeat(np.arange(n), keep.sum(axis=1)), workers[keep]], axis=1)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], penalty: float | Mapping[str, float] | None = None

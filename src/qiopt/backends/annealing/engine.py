@@ -46,6 +46,8 @@ _SAMPLED_MOVES = 4000
 _HOT_ACCEPT = 0.05  # acceptance of a typical uphill move (from a random state) at the hot end
 _SMALL_QUANTILE = 0.02  # the "smallest" uphill move that sets the cold end: this quantile of the sampled ones
 _CALIBRATION_ROUNDS = 3  # descent rounds before sampling the cold end's moves
+_ROUND_SWEEPS = 3  # a polish round is about this many anneal sweeps (it scores every candidate of every group)
+_POLISH_SHARE = 0.15  # of a time-limited run's anneal + polish time kept for the polish
 
 
 @dataclass
@@ -127,7 +129,10 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 8, num_sweeps: 
         kernels._run(tasks, work, threads)
 
     t_anneal = time.perf_counter()
-    done = _schedule(run, hot, cold, int(num_sweeps), deadline, 0.85 if polish else 0.97)
+    if deadline is not None:  # keep as long as the set-up took for the wrap-up (states, energies, sample set)
+        deadline -= min(t_anneal - started, 0.25 * (deadline - started))
+    anneal_end = None if deadline is None else deadline - (_POLISH_SHARE * (deadline - t_anneal) if polish else 0.0)
+    done = _schedule(run, hot, cold, int(num_sweeps), anneal_end, 0.97)
     anneal_s = time.perf_counter() - t_anneal
     final_feasible = np.array([moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])[1] == 0 for r in range(reads)])
     # the best feasible state of each read, else its last state
@@ -138,7 +143,8 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 8, num_sweeps: 
                                          "feasible_reads": int((take | final_feasible).sum())}}
     polished = np.zeros(reads, dtype=bool)
     if polish:
-        stages["polish"] = _polish(km, choice, x, lhs, tsum, rng, threads, deadline, swap > 0, polished)
+        per_sweep = anneal_s / max(done, 1)
+        stages["polish"] = _polish(km, choice, x, lhs, tsum, rng, threads, deadline, swap > 0, polished, per_sweep)
     states = x.copy()
     feasible, _ = cm.feasible_rows(states)
     objective = np.asarray(cm.energy(states), dtype=np.float64)
@@ -230,16 +236,19 @@ def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndar
 
 
 def _polish(km: tuple[np.ndarray, ...], choice: np.ndarray, x: np.ndarray, lhs: np.ndarray, tsum: np.ndarray,
-            rng: np.ndarray, threads: int, deadline: float | None, swaps: bool, polished: np.ndarray
-            ) -> dict[str, Any]:
-    """Descent rounds on every read until no move improves (or the deadline); what it did, timed. Sets
-    ``polished[r]`` for every read it changed."""
+            rng: np.ndarray, threads: int, deadline: float | None, swaps: bool, polished: np.ndarray,
+            per_sweep: float) -> dict[str, Any]:
+    """Descent rounds on every read until no move improves, or until the next round would end past the
+    deadline (a round is estimated as long as the last one; the first as :data:`_ROUND_SWEEPS` anneal sweeps);
+    what it did, timed. Sets ``polished[r]`` for every read it changed."""
     started = time.perf_counter()
     reads = choice.shape[0]
     active = np.ones(reads, dtype=bool)
     made = np.zeros(reads, dtype=np.int64)
     rounds = 0
-    while active.any() and (deadline is None or time.perf_counter() < deadline):
+    estimate = _ROUND_SWEEPS * per_sweep
+    while active.any() and (deadline is None or time.perf_counter() + estimate < deadline):
+        t_round = time.perf_counter()
         def work(lo: int, hi: int) -> None:
             for r in range(lo, hi):
                 if active[r]:
@@ -248,6 +257,7 @@ def _polish(km: tuple[np.ndarray, ...], choice: np.ndarray, x: np.ndarray, lhs: 
                     active[r] = moved > 0
         kernels._run([(r, r + 1) for r in range(reads)], work, threads)
         rounds += 1
+        estimate = time.perf_counter() - t_round
     polished[:] = made > 0
     return {"seconds": time.perf_counter() - started, "rounds": rounds, "moves": int(made.sum()),
             "converged": not active.any()}
