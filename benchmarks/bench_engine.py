@@ -117,7 +117,8 @@ def ablation(n: int) -> None:
 
 def affinities(n: int) -> None:
     print("\n### Affinities: 2,000 × 50, 10,000 task pairs, both at 10 s\n")
-    print("| seed | qiopt objective (feasible) | HiGHS incumbent at 10 s (status) | qiopt vs HiGHS |\n|---|---|---|---|")
+    print("| seed | qiopt objective (feasible) | HiGHS incumbent at 10 s (status) | qiopt vs HiGHS |\n"
+          "|---|---|---|---|")
     for seed in range(n):
         p = TaskAllocation.random(2000, 50, tightness=1 / 1.3, affinity_pairs=10_000, seed=seed)
         result, wall = timed_solve(p, seed, time_limit=10.0)

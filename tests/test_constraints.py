@@ -2,11 +2,10 @@
 
 import itertools
 
-import dimod
 import numpy as np
 import pytest
 
-from qiopt.constraints import AtMostK, ExactlyOne, LinearEquality, LinearInequality, auto_weight, grid
+from qiopt.constraints import AtMostK, ExactlyOne, LinearEquality, LinearInequality, grid
 
 VARS = ["a", "b", "c", "d"]
 
@@ -50,18 +49,6 @@ def test_grid_and_errors():
     assert grid([2, 4, 10]) == 2.0 and grid([0.5, 1.25]) == 0.25
     with pytest.raises(ValueError, match="can never hold"):
         LinearInequality({"a": 1}, -1, name="neg")
-    with pytest.raises(ValueError, match="positive"):
-        auto_weight(dimod.BQM("BINARY"), factor=0)
-
-
-def test_auto_weight_exceeds_any_single_flip():
-    bqm = dimod.generators.gnp_random_bqm(6, 0.5, "BINARY", random_state=3)
-    w = auto_weight(bqm)
-    for bits in itertools.product((0, 1), repeat=6):
-        x = dict(zip(bqm.variables, bits, strict=True))
-        for v in bqm.variables:
-            y = {**x, v: 1 - x[v]}
-            assert abs(bqm.energy(y) - bqm.energy(x)) < w
 
 
 def test_linear_constraints_share_lhs():

@@ -11,10 +11,9 @@ values with up to 6 decimals); the penalty is ``weight · ((lhs + slack − boun
 in binary (log encoding, last coefficient clipped so it never exceeds the largest useful slack). Hence
 ``min over slack of penalty == 0  ⇔  violation == 0``, and an infeasible assignment costs at least ``weight``.
 
-Weights (:func:`auto_weight`): ``weight = factor × max_v Δ_v`` where ``Δ_v = |a_v| + Σ_u |b_uv|`` bounds how much
-the objective can change when variable ``v`` flips. Any sample violating a constraint then has a flip (or a
-slack change) that lowers the total energy by more than it raises the objective, so the local minima an
-annealer returns are feasible, while the penalty stays within a small factor of the objective's own scale.
+Weights: the builders weigh every constraint with :func:`qiopt.constrained.export.sound_weight`, a bound on
+the objective's whole span, so that every ground state of the exported model is feasible and optimal (a weight
+from single-flip changes is not enough: leaving one task out can make room for several cheap ones).
 
 Example:
     >>> from qiopt.constraints import ExactlyOne, LinearInequality
@@ -31,12 +30,11 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
 
 import dimod
 import numpy as np
 
-__all__ = ["AtMostK", "Constraint", "ExactlyOne", "LinearEquality", "LinearInequality", "auto_weight", "grid", "square"]
+__all__ = ["AtMostK", "Constraint", "ExactlyOne", "LinearEquality", "LinearInequality", "grid", "square"]
 
 _DECIMALS = 6
 
@@ -191,20 +189,3 @@ def square(terms: Mapping[Hashable, float], constant: float, scale: float) -> di
     return dimod.BinaryQuadraticModel.from_numpy_vectors(
         scale * (a**2 + 2 * constant * a), (i, j, 2 * scale * a[i] * a[j]), scale * constant**2,
         dimod.BINARY, variable_order=vs)
-
-
-def auto_weight(objective: dimod.BinaryQuadraticModel, factor: float = 1.5) -> float:
-    """``factor × max_v (|a_v| + Σ_u |b_uv|)``: above the largest objective change of any single flip.
-
-    Never below ``factor`` (so an objective-free model still gets a positive weight).
-
-    >>> auto_weight(dimod.BQM({"a": 2.0, "b": -1.0}, {("a", "b"): 1.0}, 0.0, "BINARY"))
-    4.5
-    """
-    if factor <= 0:
-        raise ValueError(f"penalty factor must be positive, got {factor!r}")
-    delta: dict[Any, float] = {v: abs(b) for v, b in objective.linear.items()}
-    for (u, v), b in objective.quadratic.items():
-        delta[u] += abs(b)
-        delta[v] += abs(b)
-    return float(factor * max(max(delta.values(), default=0.0), 1.0))

@@ -62,9 +62,12 @@ def format_result(result: Result, seconds: float) -> list[str]:
     if solution is not None:
         repaired = " (repaired)" if solution.repaired else ""
         lines.append(f"objective: {solution.objective:.6g}{repaired}   {_violations(solution)}")
+        if "source" in solution.details:
+            lines.append(f"answer from: {solution.details['source']}")
     if result.reference is not None:
         ref = result.reference
-        lines.append(f"MILP reference objective: {ref.objective:.6g}   gap: {100 * result.gap:.2f} %")
+        gap = "n/a (only between feasible answers)" if result.gap is None else f"{100 * result.gap:.2f} %"
+        lines.append(f"MILP reference objective: {ref.objective:.6g}   gap: {gap}")
     return lines
 
 

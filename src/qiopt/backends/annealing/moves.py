@@ -11,7 +11,7 @@ Every move's change is computed in O(1 + degree) from the maintained sums: the o
 the couplings of the changed variables and the squared terms they touch, the violation part from the rows
 they touch. One-hot constraints hold by construction. Linear constraints are a penalty ``λ · Σ_r viol_r``
 (``viol_r`` = distance of ``lhs_r`` to ``[lower_r, upper_r]``) whose weight adapts per read: ×``growth``
-after every sweep that ends infeasible, ÷``growth`` (never below its start) after one that ends feasible.
+after every sweep that ends infeasible, ÷``growth`` (never below ``lam_floor``) after one that ends feasible.
 Each read keeps the best *feasible* state it passes at the end of a sweep, so it returns that state, or its
 last one when none was feasible. Read ``k`` draws only from its own xorshift64 stream of ``(seed, k)``: the
 answer never depends on threads or batching. Sums are recomputed exactly every :data:`REFRESH_SWEEPS` sweeps.

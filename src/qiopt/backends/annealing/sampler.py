@@ -98,7 +98,7 @@ class SimulatedAnnealingOptions(Options):
                                    check=one_of(True, False))
     proposal_acceptance_criteria: str = option("Metropolis", "'Metropolis' or 'Gibbs'.",
                                                check=one_of("Metropolis", "Gibbs"))
-    swap_probability: float = option(0.2, "Constrained models: share of group moves proposed as swaps of two "
+    swap_probability: float = option(0.5, "Constrained models: share of group moves proposed as swaps of two "
                                      "items' bins (the rest reassign one item).", check=probability)
 
 
