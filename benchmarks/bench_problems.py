@@ -41,7 +41,7 @@ def balancing(skew: float | None) -> str:
     name = "from scratch" if skew is None else f"rebalance (skew {skew})"
     return (f"| balancing 1000×20 {name} | imbalance {sol.details['imbalance']:.5f} vs LPT "
             f"{lpt.details['imbalance']:.5f} | objective {sol.objective:.1f} vs LPT {lpt.objective:.1f}, "
-            f"greedy {greedy.objective:.1f} (start: {sol.details['start']}) | {secs:.2f} s |")
+            f"greedy {greedy.objective:.1f} (answer from: {sol.details['source']}) | {secs:.2f} s |")
 
 
 def main() -> None:

@@ -173,3 +173,46 @@ def test_best_solution_time_limit_caps_the_search():
     assert sol.details["start"] and "polish" in sol.details
     quick = p.best_solution(sampleset, time_limit=0)   # no search time: the best sample and the warm start
     assert quick.details["start"] in {"sample 0", "greedy"}
+
+
+def test_agent_dependent_demand_gap_input_and_arrays(tmp_path):
+    data = {"agents": [{"id": "a", "capacity": 4}, {"id": "b", "capacity": 4}],
+            "tasks": [{"id": "t", "demand": {"a": 3, "b": 1}}, {"id": "u", "demand": {"a": 1}}, {"id": "v"}],
+            "costs": {"t": {"a": 1.0, "b": 5.0}, "u": {"a": 2.0}, "v": {"a": 1.0, "b": 1.0}}}
+    before = copy.deepcopy(data)
+    p = TaskAllocation.from_dict(data)
+    assert data == before
+    assert p.arrays.size[0].tolist() == [3.0, 1.0] and p.arrays.eligible[1].tolist() == [True, False]
+    assert p.evaluate({"t": "a", "u": "a", "v": "b"}).violations == {}
+    assert p.evaluate({"t": "a", "u": "a", "v": "a"}).violations == {"capacity[a]": 1.0}
+    result = qiopt.solve(p, seed=1, reference="milp")
+    assert result.solution.feasible and result.gap == 0.0
+    again = TaskAllocation.from_dict(p.to_dict())
+    assert again.to_dict() == p.to_dict()
+    arrays = TaskAllocation.from_arrays(p.arrays.cost, np.where(p.arrays.eligible, p.arrays.size, np.inf), [4, 4])
+    assert arrays.evaluate({"t0": "a0", "t1": "a0", "t2": "a1"}).objective == pytest.approx(4.0)
+    assert qiopt.solve(arrays, seed=1).solution.objective == pytest.approx(result.solution.objective)
+
+
+@pytest.mark.parametrize(("demand", "match"), [
+    ({"zz": 1}, "task 't1' demand names unknown agent 'zz'"),
+    ({"a1": -1}, "task 't1' demand\\['a1'\\]"),
+    ({"a1": float("nan")}, "task 't1' demand\\['a1'\\] must be a finite number"),
+    ({"a1": float("inf")}, "must be a finite number"),
+    ({}, "empty mapping"),
+    ({"a1": "3"}, "must be a number"),
+])
+def test_agent_dependent_demand_bad_input(demand, match):
+    data = _with(["tasks", 0, "demand"], demand)
+    with pytest.raises((ValueError, TypeError), match=match):
+        TaskAllocation.from_dict(data)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"cost": np.array([1.0, 2.0])}, "matrix"),
+    ({"cost": np.array([[np.nan, 1.0]])}, "NaN"),
+    ({"cost": np.ones((2, 2)), "capacity": [1.0]}, "one entry per agent"),
+])
+def test_from_arrays_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TaskAllocation.from_arrays(**kwargs)

@@ -43,7 +43,7 @@ def test_load_balancing_figures_and_references():
 
 
 def test_large_load_balancing_prunes_candidates():
-    p = LoadBalancing.random(300, 20, skew=0.8, seed=1)
+    p = LoadBalancing.random(300, 400, skew=0.8, seed=1)
     cm = p.to_constrained()
     assert cm.num_groups == 300 and set(np.diff(cm.group_ptr)) <= {1, 2, 3, 4} and cm.num_variables > 300 * 3
     lpt, greedy = p.reference("lpt"), p.reference("greedy")
@@ -145,3 +145,20 @@ def test_library_code_has_no_assert():
     for path in [*sorted((root / "problems").glob("*.py")), root / "constraints.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         assert not [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert)], path
+
+
+def test_load_balancing_from_arrays_and_worker_dependent_loads():
+    p = LoadBalancing.from_arrays(np.array([3.0, 2.0, 2.0, 1.0]), speed=[1.0, 2.0], current=[0, 0, 0, -1],
+                                  migration_cost=[0.5, 0.1, 0.1, 0.0])
+    assert p.arrays.factored and p.current.tolist() == [0, 0, 0, -1]
+    sol = qiopt.solve(p, seed=1).solution
+    assert sol.feasible and sol.objective <= p.reference("greedy").objective + 1e-9
+    dep = LoadBalancing.from_arrays(np.array([[1.0, np.inf], [2.0, 1.0]]), capacity=[5.0, 5.0])
+    assert not dep.arrays.factored and dep.arrays.eligible.tolist() == [[True, False], [True, True]]
+    assert qiopt.solve(dep, seed=1).solution.assignment["t0"] == "w0"
+    with pytest.raises(ValueError, match="agree on the number of workers"):
+        LoadBalancing.from_arrays(np.ones(3))
+    with pytest.raises(ValueError, match="worker positions"):
+        LoadBalancing.from_arrays(np.ones(2), speed=[1.0], current=[0, 3])
+    with pytest.raises(ValueError, match="unknown worker 'zz'"):
+        LoadBalancing.from_dict({"workers": [{"id": "w"}], "tasks": [{"id": "t", "load": {"zz": 1}}]})

@@ -37,6 +37,16 @@ DENSE_LIMIT = 50_000_000
 """Most ``items × bins`` pairs the dense attributes of the factored form are built for (about 1 GB)."""
 
 
+def _dense_attribute(name: str, doc: str) -> cached_property:
+    """A dense ``(n, m)`` attribute: stored by ``__init__`` in the dense form, built on first use when factored."""
+    def get(self: AssignmentArrays) -> np.ndarray:
+        self._dense()
+        return self.__dict__[name]
+
+    get.__doc__ = doc
+    return cached_property(get)
+
+
 class AssignmentArrays:
     """Items → bins data: ``cost (n, m)`` (``inf`` = not eligible), ``size`` ``(n,)`` or ``(n, m)`` (what an item
     takes of a bin's capacity: the same on every bin, or bin-dependent as in the generalized assignment
@@ -104,29 +114,10 @@ class AssignmentArrays:
         self.__dict__.update(cost=cost, cost0=cost, eligible=np.ones((self.n, self.m), dtype=bool),
                              size=np.repeat(self._size[:, None], self.m, axis=1))
 
-    @cached_property
-    def cost(self) -> np.ndarray:
-        """``(n, m)`` costs, ``inf`` where not eligible."""
-        self._dense()
-        return self.__dict__["cost"]
-
-    @cached_property
-    def cost0(self) -> np.ndarray:
-        """``(n, m)`` costs, 0 where not eligible."""
-        self._dense()
-        return self.__dict__["cost0"]
-
-    @cached_property
-    def eligible(self) -> np.ndarray:
-        """``(n, m)``: whether item ``i`` may go to bin ``b``."""
-        self._dense()
-        return self.__dict__["eligible"]
-
-    @cached_property
-    def size(self) -> np.ndarray:
-        """``(n, m)``: what item ``i`` takes of bin ``b``'s capacity (0 where not eligible)."""
-        self._dense()
-        return self.__dict__["size"]
+    cost = _dense_attribute("cost", "``(n, m)`` costs, ``inf`` where not eligible.")
+    cost0 = _dense_attribute("cost0", "``(n, m)`` costs, 0 where not eligible.")
+    eligible = _dense_attribute("eligible", "``(n, m)``: whether item ``i`` may go to bin ``b``.")
+    size = _dense_attribute("size", "``(n, m)``: what item ``i`` takes of bin ``b``'s capacity (0 where not eligible).")
 
     @cached_property
     def big(self) -> float:

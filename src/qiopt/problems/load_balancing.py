@@ -59,8 +59,9 @@ class LoadBalancing(AssignmentProblem, JsonData):
     """Tasks → workers minimising squared deviation from the ideal time, migrations and lost affinity."""
 
     item_kind, bin_kind = "task", "worker"
-    dense_limit = 4000
-    """Most model variables built without pruning candidate workers."""
+    dense_limit = 100_000
+    """Most task-worker pairs modelled without pruning candidate workers (the engine's cost grows with the pairs;
+    the exported QUBO's with tasks² × workers)."""
     polish_time = 1.0
     """Seconds at most for the polish of :meth:`best_solution` (rebalancing is expected to be quick)."""
     repair_time = 0.25
@@ -147,6 +148,53 @@ class LoadBalancing(AssignmentProblem, JsonData):
                   ) -> LoadBalancing:
         """Build from a JSON file in the :meth:`from_dict` format."""
         return cls.from_dict(read_json(path), penalty)
+
+    @classmethod
+    def from_arrays(cls, load: Any, speed: Any = None, current: Any = None, migration_cost: Any = 0.0,
+                    capacity: Any = None, *, affinity: list[Any] | None = None, task_ids: list[Any] | None = None,
+                    worker_ids: list[Any] | None = None, penalty: float | Mapping[str, float] | None = None,
+                    candidates: int = 4, seed: int = 0) -> LoadBalancing:
+        """Build from numpy arrays: ``load`` ``(n,)`` or ``(n, m)`` (worker-dependent; ``inf`` = may not run
+        there), ``speed (m,)`` (default 1), ``current (n,)`` worker positions (``-1`` = none), ``migration_cost``
+        a number or ``(n,)``, ``capacity (m,)`` (``inf`` or ``None`` = none), ``affinity`` as ``[[i, j, w], ...]``
+        over task positions. The number of workers comes from ``speed``, ``capacity`` or ``load``'s columns.
+
+        >>> import numpy as np
+        >>> p = LoadBalancing.from_arrays(np.array([2.0, 1.0, 1.0]), speed=[1.0, 2.0], current=[0, 0, 0],
+        ...                               migration_cost=0.1)
+        >>> p.items, p.bins, p.reference("greedy").details["migrations"]
+        (['t0', 't1', 't2'], ['w0', 'w1'], 2)
+        """
+        load = np.array(load, dtype=np.float64)
+        sizes = [len(np.ravel(v)) for v in (speed, capacity) if v is not None] + ([load.shape[1]] if load.ndim == 2
+                                                                                  else [])
+        if load.ndim not in (1, 2) or not load.size or not sizes or len(set(sizes)) != 1:
+            raise ValueError("load must be (tasks,) or (tasks, workers), and speed, capacity and load's columns must "
+                             "agree on the number of workers (give speed or capacity with a 1-D load)")
+        n, m = load.shape[0], sizes[0]
+        speeds = np.ones(m) if speed is None else np.array(speed, dtype=np.float64).ravel()
+        caps = None if capacity is None else np.array(capacity, dtype=np.float64).ravel()
+        cur = None if current is None else np.array(current).ravel()
+        if cur is not None and (cur.shape != (n,) or not np.issubdtype(cur.dtype, np.integer) or
+                                (cur >= m).any() or (cur < -1).any()):
+            raise ValueError(f"current must be {n} worker positions in 0..{m - 1}, or -1 for none")
+        cost = np.broadcast_to(np.array(migration_cost, dtype=np.float64), (n,))
+        tasks_ = task_ids or [f"t{i}" for i in range(n)]
+        workers_ = worker_ids or [f"w{k}" for k in range(m)]
+        if len(tasks_) != n or len(workers_) != m:
+            raise ValueError(f"task_ids / worker_ids must have {n} / {m} entries")
+        workers = [{"id": w, "speed": float(v)} | ({} if caps is None or not np.isfinite(caps[k]) else
+                                                    {"capacity": float(caps[k])})
+                   for k, (w, v) in enumerate(zip(workers_, speeds, strict=True))]
+        tasks = []
+        for i, t in enumerate(tasks_):
+            row: dict[str, Any] = {"id": t, "load": float(load[i]) if load.ndim == 1 else
+                                   {workers_[k]: float(v) for k, v in enumerate(load[i]) if np.isfinite(v)}}
+            if cur is not None and cur[i] >= 0:
+                row |= {"current": workers_[int(cur[i])], "migration_cost": float(cost[i])}
+            tasks.append(row)
+        pairs = None if affinity is None else [[tasks_[int(i)], tasks_[int(j)], w] for i, j, w in affinity]
+        return cls(workers, tasks, pairs, penalty, candidates, seed)
 
     @classmethod
     def random(cls, num_tasks: int, num_workers: int, skew: float | None = None, seed: int | None = None

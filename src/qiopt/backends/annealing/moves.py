@@ -54,6 +54,14 @@ def _viol(a: float, lo: float, hi: float, tol: float) -> float:
 
 
 @nb.njit(**_JIT)
+def _scratch(rows, terms):
+    """Per-read scratch of :func:`_delta`: pending row and term changes, their touched lists and marks, and the
+    (at most 4) changed variables with their signs."""
+    return (np.zeros(rows), np.zeros(terms), np.empty(max(rows, 1), np.int64), np.empty(max(terms, 1), np.int64),
+            np.zeros(rows, np.int8), np.zeros(terms, np.int8), np.empty(4, np.int64), np.empty(4, np.float64))
+
+
+@nb.njit(**_JIT)
 def _recompute(model, x, lhs, tsum):
     """Exact ``lhs``, ``t`` and objective of ``x``; returns ``(objective, number of violated rows)``."""
     (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
@@ -215,14 +223,7 @@ def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam
     (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
      gptr, gvar, gbin, pos, bins, free, group_of) = model
     groups = choice.shape[0]
-    dl = np.zeros(lhs.shape[0])
-    dt = np.zeros(tsum.shape[0])
-    tr = np.empty(max(lhs.shape[0], 1), np.int64)
-    ts = np.empty(max(tsum.shape[0], 1), np.int64)
-    mark_r = np.zeros(lhs.shape[0], np.int8)
-    mark_s = np.zeros(tsum.shape[0], np.int8)
-    cv = np.empty(4, np.int64)
-    cd = np.empty(4, np.float64)
+    dl, dt, tr, ts, mark_r, mark_s, cv, cd = _scratch(lhs.shape[0], tsum.shape[0])
     obj, bad = _recompute(model, x, lhs, tsum)
     sweeps = 0
     for beta in betas:
@@ -274,14 +275,7 @@ def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
     (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
      gptr, gvar, gbin, pos, bins, free, group_of) = model
     groups = choice.shape[0]
-    dl = np.zeros(lhs.shape[0])
-    dt = np.zeros(tsum.shape[0])
-    tr = np.empty(max(lhs.shape[0], 1), np.int64)
-    ts = np.empty(max(tsum.shape[0], 1), np.int64)
-    mark_r = np.zeros(lhs.shape[0], np.int8)
-    mark_s = np.zeros(tsum.shape[0], np.int8)
-    cv = np.empty(4, np.int64)
-    cd = np.empty(4, np.float64)
+    dl, dt, tr, ts, mark_r, mark_s, cv, cd = _scratch(lhs.shape[0], tsum.shape[0])
     obj, bad = _recompute(model, x, lhs, tsum)
     eps = 1e-10 * (1.0 + abs(obj))
     moves = 0
@@ -340,14 +334,7 @@ def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
 def sample_deltas(model, choice, x, lhs, tsum, rng, count):
     """``count`` random moves of read 0's state, not applied: their (objective, violation) changes."""
     groups = choice.shape[0]
-    dl = np.zeros(lhs.shape[0])
-    dt = np.zeros(tsum.shape[0])
-    tr = np.empty(max(lhs.shape[0], 1), np.int64)
-    ts = np.empty(max(tsum.shape[0], 1), np.int64)
-    mark_r = np.zeros(lhs.shape[0], np.int8)
-    mark_s = np.zeros(tsum.shape[0], np.int8)
-    cv = np.empty(4, np.int64)
-    cd = np.empty(4, np.float64)
+    dl, dt, tr, ts, mark_r, mark_s, cv, cd = _scratch(lhs.shape[0], tsum.shape[0])
     free = model[20]
     out_obj = np.zeros(count)
     out_viol = np.zeros(count)
