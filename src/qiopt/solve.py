@@ -156,13 +156,13 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
         try:
             sampler = get_backend(name, **cfg.options_for(name))
             t0 = time.perf_counter_ns()
-            if structured and models.starts and options.initial_states is None:
-                options = options.replace(initial_states=np.stack([state for _, state in models.starts]))
             if structured:
-                sampleset = sampler._sample_structured(models.structured, options, t0)
+                warm = models.starts if options.initial_states is None else []
+                starts = np.stack([state for _, state in warm]) if warm else None
+                sampleset = sampler._sample_structured(models.structured, options, t0, starts)
                 sampleset.info.update(models.notes)
-                if models.starts and cfg.options_for(name).get("initial_states") is None:
-                    sampleset.info["starts"] = [start for start, _ in models.starts]
+                if warm:
+                    sampleset.info["starts"] = [start for start, _ in warm]
             else:
                 sampleset = sampler._sample_compact(models.bqm, models.compact, options, t0)
             return sampleset, name, failures, structured

@@ -38,6 +38,7 @@ def test_load_balancing_squared_loads_match_brute_force(seed):
     result = qiopt.solve(p, seed=seed, num_reads=4, num_sweeps=400, polish=False)
     assert result.solution.objective == pytest.approx(optimum)
     assert result.solution.details["source"] == "greedy rebalance start + sa anneal"
+    assert result.info["starts"] == ["greedy rebalance"] and result.info["options"]["initial_states"] is None
     scratch = LoadBalancing(p.worker_data, [{"id": r["id"], "load": r["load"]} for r in p.task_data])
     assert qiopt.solve(scratch, seed=seed, num_sweeps=400).solution.details["source"].startswith("lpt start")
     random_starts = qiopt.solve(p, seed=seed, num_reads=4, num_sweeps=400, polish=False,

@@ -87,7 +87,7 @@ def kernel_model(cm: ConstrainedModel) -> tuple[np.ndarray, ...]:
             i64(bins[gvar]), pos, i64(bins), i64(cm.free), i64(cm.group_of))
 
 
-def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 8, num_sweeps: int = 1000, seed: int = 0,
+def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 4, num_sweeps: int = 1000, seed: int = 0,
                        beta_range: tuple[float, float] | None = None, time_limit: float | None = None,
                        num_threads: int = 1, polish: bool = True, swap_probability: float = 0.5,
                        initial_states: np.ndarray | None = None) -> EngineRun:

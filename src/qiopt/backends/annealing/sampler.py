@@ -186,7 +186,10 @@ class SimulatedAnnealingBackend(Backend):
         sampleset.info.update(notes)
         return sampleset
 
-    def _sample_structured(self, model: ConstrainedModel, options: Any, t0: int) -> dimod.SampleSet:
+    def _sample_structured(self, model: ConstrainedModel, options: Any, t0: int, starts: np.ndarray | None = None
+                           ) -> dimod.SampleSet:
+        """Run the engine; ``starts`` (rows in the model's variable order) start the reads unless the
+        ``initial_states`` option gives starts of its own."""
         from qiopt.backends.annealing.engine import anneal_constrained
 
         if options.seed is None:
@@ -199,7 +202,9 @@ class SimulatedAnnealingBackend(Backend):
             model, num_reads=options.num_reads, num_sweeps=options.num_sweeps, seed=options.seed,
             beta_range=options.beta_range, time_limit=options.time_limit,
             num_threads=options.num_threads or _usable_cores(), polish=options.polish,
-            swap_probability=options.swap_probability, initial_states=_structured_starts(model, options))
+            swap_probability=options.swap_probability,
+            initial_states=starts if options.initial_states is None else
+            _samples_in_order(options.initial_states, model.sample_labels))
         t2 = time.perf_counter_ns()
         feasible, satisfied = model.feasible_rows(run.states)
         order = np.lexsort((run.objective, ~feasible))
@@ -215,21 +220,24 @@ class SimulatedAnnealingBackend(Backend):
         return sampleset
 
 
-def _structured_starts(model: ConstrainedModel, options: Any) -> np.ndarray | None:
-    """Warm starts for the engine: rows of 0/1 values over the model's labels (any form dimod reads), or a
-    ``(k, N)`` numpy array in the model's variable order."""
-    if options.initial_states is None:
-        return None
-    if isinstance(options.initial_states, np.ndarray):
-        return options.initial_states
-    try:
-        array, labels = dimod.as_samples(options.initial_states)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
-    if len(labels) != model.num_variables or set(labels) != set(model.sample_labels):
-        raise ValueError("option 'initial_states' must give a value for every variable of the model and no other")
-    position = {v: i for i, v in enumerate(labels)}
-    return array[:, [position[v] for v in model.sample_labels]]
+def _samples_in_order(initial_states: Any, labels: Any) -> np.ndarray | None:
+    """Warm-start samples (anything dimod reads) as rows in the order of ``labels``; ``None`` when empty. A
+    plain ``(k, N)`` numpy array is taken as already in that order."""
+    if isinstance(initial_states, np.ndarray) and initial_states.ndim == 2:
+        given, array = initial_states.shape[1], initial_states
+    else:
+        try:
+            array, names = dimod.as_samples(initial_states)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
+        given = len(names) if set(names) == set(labels) else -1
+        if given == len(labels):
+            position = {v: i for i, v in enumerate(names)}
+            array = array[:, [position[v] for v in labels]]
+    if given != len(labels):
+        raise ValueError("option 'initial_states' must give a value for every variable of the model and no "
+                         f"other; the model has {len(labels)} variables")
+    return array if array.shape[0] else None
 
 
 def _usable_cores() -> int:
@@ -258,17 +266,9 @@ def _initial_spins(model: CompactModel, initial_states: Any) -> np.ndarray | Non
     """Warm-start samples as ±1 int8 rows in the model's index order, or None."""
     if initial_states is None:
         return None
-    try:
-        array, labels = dimod.as_samples(initial_states)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
-    if array.shape[0] == 0:
+    array = _samples_in_order(initial_states, model.labels)
+    if array is None:
         return None
-    if set(labels) != set(model.labels) or len(labels) != model.num_variables:
-        raise ValueError("option 'initial_states' must give a value for every variable of the model and no "
-                         f"other; model has {model.num_variables} variables, initial_states has {len(labels)}")
-    position = {v: i for i, v in enumerate(labels)}
-    array = array[:, [position[v] for v in model.labels]]
     allowed = {-1, 1} if model.vartype is dimod.SPIN else {0, 1}
     if not set(np.unique(array).tolist()) <= allowed:
         raise ValueError(f"option 'initial_states' values must be in {sorted(allowed)} for a "
