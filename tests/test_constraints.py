@@ -55,3 +55,18 @@ def test_linear_constraints_share_lhs():
     assert LinearEquality.lhs is LinearInequality.lhs
     sample = {"a": 1, "b": 0, "c": 1}
     assert LinearEquality({"a": 2, "c": 3}, 1).lhs(sample) == LinearInequality({"a": 2, "c": 3}, 9).lhs(sample) == 5
+
+
+def test_fractional_coefficients_keep_a_small_exact_grid():
+    """1/3 with a bound of 0.7 once gave a 1e-6 grid: 20 slack bits and couplings of 4.5e9 × weight."""
+    c = LinearInequality({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, 0.7, name="thirds")
+    assert c.step == pytest.approx(1 / 30) and c.num_slack == 5
+    bqm = c.penalty_bqm(1.0)
+    assert max(abs(b) for b in bqm.quadratic.values()) <= 200.0 + 1e-9
+    slack = c.slack_variables
+    for bits in itertools.product((0, 1), repeat=3):
+        x = dict(zip("abc", bits, strict=True))
+        best = min(bqm.energy({**x, **dict(zip(slack, s, strict=True))})
+                   for s in itertools.product((0, 1), repeat=len(slack)))
+        assert (best < 1e-9) == (sum(bits) / 3 <= 0.7 + 1e-12)
+        assert best < 1e-9 or best >= 1.0 - 1e-9

@@ -6,8 +6,9 @@ that is zero exactly on the feasible assignments, once its slack variables take 
 a list of constraints and generate their model from it, so the constraint layer can later produce factored
 forms too.
 
-Exactness. Coefficients and bounds are put on a common grid ``step`` (their greatest common divisor, found for
-values with up to 6 decimals); the penalty is ``weight · ((lhs + slack − bound) / step)²`` with the slack encoded
+Exactness. Coefficients and bounds are put on a common grid ``step`` (their greatest common divisor: exact
+for fractions with denominators up to 10,000, so ``1/3`` with a bound of ``0.7`` gives a step of ``1/30`` and 5
+slack bits; other values are rounded to 6 decimals); the penalty is ``weight · ((lhs + slack − bound) / step)²`` with the slack encoded
 in binary (log encoding, last coefficient clipped so it never exceeds the largest useful slack). Hence
 ``min over slack of penalty == 0  ⇔  violation == 0``, and an infeasible assignment costs at least ``weight``.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Mapping
+from fractions import Fraction
 
 import dimod
 import numpy as np
@@ -37,14 +39,24 @@ import numpy as np
 __all__ = ["AtMostK", "Constraint", "ExactlyOne", "LinearEquality", "LinearInequality", "grid", "square"]
 
 _DECIMALS = 6
+_MAX_DENOMINATOR = 10_000  # fractions recognised in coefficients and bounds (1/3, 7/12, ...)
+_MAX_COMMON_DENOMINATOR = 10**9  # beyond this the decimal grid is used
 
 
 def grid(values: Iterable[float]) -> float:
-    """The largest ``step`` of which every value is an integer multiple (values rounded to 6 decimals).
+    """The largest ``step`` of which every value is an integer multiple: exact for fractions with small
+    denominators (``1/3`` and ``0.7`` give ``1/30``, not ``1e-6``), else on values rounded to 6 decimals.
 
-    >>> grid([2, 4, 10]), grid([0.5, 1.25])
-    (2.0, 0.25)
+    >>> grid([2, 4, 10]), grid([0.5, 1.25]), round(grid([1 / 3, 0.7]), 9)
+    (2.0, 0.25, 0.033333333)
     """
+    values = [float(v) for v in values]
+    fractions = [Fraction(v).limit_denominator(_MAX_DENOMINATOR) for v in values]
+    if fractions and all(abs(float(f) - v) <= 1e-12 * max(1.0, abs(v)) for f, v in zip(fractions, values, strict=True)):
+        den = math.lcm(*(f.denominator for f in fractions))
+        if den <= _MAX_COMMON_DENOMINATOR:
+            g = math.gcd(*(f.numerator * (den // f.denominator) for f in fractions))
+            return g / den if g else 1.0
     scale = 10**_DECIMALS
     ints = [round(float(v) * scale) for v in values]
     g = math.gcd(*ints) if ints else 0
