@@ -8,8 +8,9 @@ forms too.
 
 Exactness. Coefficients and bounds are put on a common grid ``step`` (their greatest common divisor: exact
 for fractions with denominators up to 10,000, so ``1/3`` with a bound of ``0.7`` gives a step of ``1/30`` and 5
-slack bits; other values are rounded to 6 decimals); the penalty is ``weight · ((lhs + slack − bound) / step)²`` with the slack encoded
-in binary (log encoding, last coefficient clipped so it never exceeds the largest useful slack). Hence
+slack bits; other values are rounded to 6 decimals); the penalty is ``weight · ((lhs + slack − bound) / step)²``
+with the slack encoded in binary (log encoding, last coefficient clipped so it never exceeds the largest useful
+slack). Hence
 ``min over slack of penalty == 0  ⇔  violation == 0``, and an infeasible assignment costs at least ``weight``.
 
 Weights: the builders weigh every constraint with :func:`qiopt.constrained.export.sound_weight`, a bound on
