@@ -6,7 +6,9 @@ Two paths, chosen per backend of the chain:
   task allocation, load balancing, partitioning), a dimod CQM or a
   :class:`~qiopt.constrained.ConstrainedModel`, on a backend that anneals such models (``"sa"``). The engine's
   stages (anneal, polish) run inside the backend; a problem's answer is decoded from the best feasible read.
-  A ``repair`` stage runs only when no read is feasible.
+  A ``repair`` stage runs only when no read is feasible; a ``search`` stage (the problem's iterated local
+  search over every pair, :meth:`~qiopt.problems.assignment.AssignmentProblem.search`) follows on problems
+  small enough (``searchable()``), with a quarter of the time limit.
 * **QUBO**: anything else, and every other backend (``exact``, ``qaoa``, ``ibm``, plugins): the model's BQM
   (a problem's :meth:`~qiopt.problems.base.Problem.to_bqm`, with sound penalties) is sampled, and a problem
   decodes, repairs and polishes the samples (:meth:`~qiopt.problems.base.Problem.best_solution`).
@@ -43,6 +45,7 @@ from qiopt.secrets import redact
 __all__ = ["solve"]
 
 _DECODE_SHARE = 0.05  # of a structured solve's time_limit kept for decoding the answer
+_SEARCH_SHARE = 0.25  # of a structured solve's time_limit given to the problem's search stage, where it runs
 
 
 def solve(model: Any, *, backend: str | None = None,
@@ -84,7 +87,8 @@ def solve(model: Any, *, backend: str | None = None,
         remaining = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - started)
         t0 = time.perf_counter_ns()
         if structured:
-            result.solution = _structured_answer(problem, sampleset, name, remaining, info["timing"])
+            result.solution = _structured_answer(problem, sampleset, name, remaining, info["timing"],
+                                                 info.get("options", {}).get("seed"))
         else:
             # the problem's own search is seeded by the backend's (recorded) seed, so a seeded solve replays
             result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"),
@@ -146,6 +150,8 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
         structured = models.structured is not None and backend_class(name).structured
         if cfg.time_limit is not None:
             share = 1.0 - _DECODE_SHARE if structured or models.problem is None else 0.5
+            if structured and models.problem is not None and models.problem.searchable():
+                share -= _SEARCH_SHARE
             remaining = cfg.time_limit * share - (time.perf_counter() - started)
             if remaining <= 0 and not last:
                 failures.append({"backend": name, "type": "TimeoutError", "message": "no time left in time_limit"})
@@ -177,9 +183,10 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
 
 
 def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: str, remaining: float | None,
-                       timing: dict[str, int]) -> Any:
+                       timing: dict[str, int], seed: int | None) -> Any:
     """The problem's answer from the engine's best read (rows come best feasible first); a timed ``repair``
-    stage only when no read is feasible."""
+    stage only when no read is feasible, and the problem's ``search`` stage where it has one."""
+    started = time.perf_counter()
     t0 = time.perf_counter_ns()
     record = sampleset.record
     row = record[0]
@@ -195,4 +202,12 @@ def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: st
         repaired.details["source"] = solution.details["source"] + " + repair"
         solution = repaired
         timing["repair_ns"] = time.perf_counter_ns() - t1
+    if problem.searchable():
+        t2 = time.perf_counter_ns()
+        left = None if remaining is None else 0.85 * max(0.0, remaining - (time.perf_counter() - started))
+        searched = problem.search(solution, time_limit=left, seed=seed)
+        if searched is not solution:
+            searched.details["source"] = solution.details["source"] + " + search"
+        solution = searched
+        timing["search_ns"] = time.perf_counter_ns() - t2
     return solution

@@ -301,23 +301,49 @@ class AssignmentProblem(Problem):
                                      time_limit=None if budget is None else budget / 2)
         polish = self.polish_time if budget is None else \
             min(self.polish_time, max(0.0, started + budget - time.perf_counter()))
-        before = self._as_array(best)
-        after, stats = self.arrays.perturbed_search(before, self.kicks, seed=self.seed if seed is None else seed,
-                                                    time_limit=polish)
-        if self.arrays.score(after) < self.arrays.score(before):
-            out = self._with_energy(self._solution(after), after)
-            out.repaired = True
-            out.details = {**best.details, **out.details}
-            best = out
-        best.details["polish"] = {"kicks": stats["kicks"], "improved": stats["kicks_improved"]}
+        best = self.search(best, polish, seed)
+        best.details["polish"] = best.details.pop("search")
         return best
+
+    def search(self, solution: Solution, time_limit: float | None = None, seed: int | None = None) -> Solution:
+        """Iterated local search from ``solution`` over *every* eligible pair: best-improvement moves and
+        swaps, then :attr:`kicks` rounds of 2-4 random reassignments and search again (the ``search`` stage of
+        :func:`qiopt.solve` on problems small enough, and the polish of :meth:`best_solution`). At most
+        ``time_limit`` (default :attr:`polish_time`) seconds, seeded with ``seed`` (default :attr:`seed`).
+        ``details["search"]`` reports the kicks tried and those that improved.
+
+        >>> p = AssignmentProblem(["i", "j"], ["a", "b"], AssignmentArrays(
+        ...     np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones(2), np.array([1.0, 1.0]), sp.csr_matrix((2, 2))))
+        >>> p.search(p.evaluate({"i": "b", "j": "a"})).objective
+        2.0
+        """
+        seconds = self.polish_time if time_limit is None else max(0.0, float(time_limit))
+        before = self._as_array(solution)
+        after, stats = self.arrays.perturbed_search(before, self.kicks, seed=self.seed if seed is None else seed,
+                                                    time_limit=seconds)
+        best = solution
+        if self.arrays.score(after) < self.arrays.score(before):
+            best = self._with_energy(self._solution(after), after)
+            best.repaired = solution.repaired
+            best.details = {**solution.details, **best.details}
+        best.details["search"] = {"kicks": stats["kicks"], "improved": stats["kicks_improved"]}
+        return best
+
+    def searchable(self) -> bool:
+        """Whether :meth:`search` runs as a stage after the engine: :attr:`kicks` > 0 and at most
+        :attr:`search_limit` item-bin pairs (each step scores every pair)."""
+        return self.kicks > 0 and self.arrays.n * self.arrays.m <= self.search_limit
+
+    search_limit = 200_000
+    """Most item-bin pairs for which :func:`qiopt.solve` adds the :meth:`search` stage after the engine."""
 
     seed = 0
     """Default seed of the polish in :meth:`best_solution` (set it, or pass ``seed=``, to vary the search)."""
     kicks = 800
-    """Perturbation rounds of :meth:`best_solution` (0 turns the polish off)."""
+    """Perturbation rounds of :meth:`search` (0 turns that stage off)."""
     polish_time = 3.0
-    """Seconds at most for those rounds (a safety cap: the answer is reproducible when ``kicks`` ends first)."""
+    """Seconds at most for :meth:`search` without a time limit (a safety cap: the answer is reproducible when
+    ``kicks`` ends first)."""
     repair_time = 0.5
     """Seconds at most for the local search of one :meth:`repair` (a poor sample is not repaired to the end;
     the polish continues from the best candidate)."""

@@ -59,6 +59,14 @@ class Problem(ABC):
         through :meth:`to_bqm` (the default)."""
         return None
 
+    def searchable(self) -> bool:
+        """Whether :func:`qiopt.solve` runs :meth:`search` as a stage after the engine (default: no)."""
+        return False
+
+    def search(self, solution: Solution, time_limit: float | None = None, seed: int | None = None) -> Solution:
+        """A local search from ``solution`` (problems with a :meth:`searchable` stage implement it)."""
+        raise NotImplementedError(f"{type(self).__name__} has no search stage")
+
     def structured_starts(self) -> list[tuple[str, Any]]:
         """Named starting states for the engine's reads, ``(name, 0/1 array over to_constrained()'s
         variables)``; the default is none (random starts)."""
