@@ -334,7 +334,7 @@ class AssignmentProblem(Problem):
         :attr:`search_limit` item-bin pairs (each step scores every pair)."""
         return self.kicks > 0 and self.arrays.n * self.arrays.m <= self.search_limit
 
-    search_limit = 200_000
+    search_limit = 40_000
     """Most item-bin pairs for which :func:`qiopt.solve` adds the :meth:`search` stage after the engine."""
 
     seed = 0
