@@ -33,9 +33,9 @@ import dimod
 import numpy as np
 import scipy.sparse as sp
 
-from qiopt.constrained.export import sound_weight
+from qiopt.constrained import export
 from qiopt.constrained.model import ConstrainedModel
-from qiopt.constraints import Constraint, ExactlyOne, LinearInequality, grid, square
+from qiopt.constraints import Constraint, ExactlyOne, LinearInequality, grid
 from qiopt.problems import reference as ref
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.base import Problem, Solution
@@ -70,27 +70,9 @@ class AssignmentProblem(Problem):
     # -- model -----------------------------------------------------------------------------------------------
     @cached_property
     def objective_bqm(self) -> dimod.BinaryQuadraticModel:
-        """The objective alone as a BINARY model; its energy equals :meth:`evaluate`'s objective."""
-        arr, (ii, bb) = self.arrays, self._pairs.T
-        index = np.full((arr.n, arr.m), -1)
-        index[ii, bb] = np.arange(len(ii))
-        upper = arr.affinity.tocoo()
-        keep = upper.row < upper.col
-        r, c, w = upper.row[keep], upper.col[keep], upper.data[keep]
-        both = (index[r] >= 0) & (index[c] >= 0)
-        e, b = np.nonzero(both)
-        bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(
-            arr.cost0[ii, bb], (index[r[e], b], index[c[e], b], -w[e]), self.offset, dimod.BINARY,
-            variable_order=self.labels)
-        if arr.speed is not None:
-            for k in range(arr.m):
-                terms = {self.labels[index[i, k]]: arr.size[i, k] / arr.speed[k]
-                         for i in np.flatnonzero(index[:, k] >= 0)}
-                if terms:
-                    bqm.update(square(terms, -arr.target, 1.0))
-                else:
-                    bqm.offset += arr.target**2
-        return bqm
+        """The objective alone as a BINARY model (the structured model's, squared loads expanded); its energy
+        equals :meth:`evaluate`'s objective."""
+        return export.objective_bqm(self.to_constrained())
 
     @cached_property
     def constraints(self) -> list[Constraint]:
@@ -112,12 +94,10 @@ class AssignmentProblem(Problem):
         """The penalty weight of each constraint group actually used in :meth:`to_bqm` (sound by default)."""
         if set(self._penalty) >= set(PENALTY_GROUPS):
             return dict(self._penalty)
-        greedy = self._greedy_answer()
-        on_model = bool(self._variable_of(np.arange(self.arrays.n), greedy).min() >= 0) if (greedy >= 0).all() \
-            else False
-        upper = self.arrays.objective(greedy) + self.offset if on_model and not self.arrays.overflow(greedy).any() \
-            else None
-        auto = sound_weight(self.to_constrained(), upper)
+        greedy = self._greedy_answer()  # its objective bounds the optimum when it is a feasible model state
+        feasible = self._state_of(greedy) is not None and not self.arrays.overflow(greedy).any()
+        auto = export.sound_weight(self.to_constrained(),
+                                   self.arrays.objective(greedy) + self.offset if feasible else None)
         return {group: float(self._penalty.get(group, auto)) for group in PENALTY_GROUPS}
 
     def _greedy_answer(self) -> np.ndarray:
