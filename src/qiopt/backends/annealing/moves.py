@@ -88,6 +88,20 @@ def _recompute(model, x, lhs, tsum):
     return obj, bad
 
 
+@nb.njit(inline="always", **_JIT)
+def _pend(ptr, rows, vals, v, d, pending, mark, touched, count):
+    """Add ``d`` × column ``v`` (CSC ``ptr, rows, vals``) to ``pending``, listing each newly touched row once in
+    ``touched``; returns the new count of touched rows."""
+    for e in range(ptr[v], ptr[v + 1]):
+        r = rows[e]
+        if not mark[r]:
+            mark[r] = 1
+            touched[count] = r
+            count += 1
+        pending[r] += d * vals[e]
+    return count
+
+
 @nb.njit(**_JIT)
 def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s):
     """Change of (objective, total violation, violated-row count) if ``x[cv[k]] += cd[k]`` for ``k < m``.
@@ -108,20 +122,8 @@ def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s):
                 if cv[o] == w:
                     dobj += d * cd[o] * qval[e]
         dobj += d * f
-        for e in range(acptr[v], acptr[v + 1]):
-            r = acrow[e]
-            if not mark_r[r]:
-                mark_r[r] = 1
-                tr[nr] = r
-                nr += 1
-            dl[r] += d * acval[e]
-        for e in range(bcptr[v], bcptr[v + 1]):
-            s = bcrow[e]
-            if not mark_s[s]:
-                mark_s[s] = 1
-                ts[ns] = s
-                ns += 1
-            dt[s] += d * bcval[e]
+        nr = _pend(acptr, acrow, acval, v, d, dl, mark_r, tr, nr)
+        ns = _pend(bcptr, bcrow, bcval, v, d, dt, mark_s, ts, ns)
     dviol = 0.0
     dbad = 0
     for k in range(nr):
@@ -143,18 +145,20 @@ def _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, app
     if apply:
         for k in range(m):
             x[cv[k]] += cd[k]
-    for k in range(nr):
-        r = tr[k]
+    _settle(lhs, dl, mark_r, tr, nr, apply)
+    _settle(tsum, dt, mark_s, ts, ns, apply)
+
+
+@nb.njit(inline="always", **_JIT)
+def _settle(sums, pending, mark, touched, count, apply):
+    """Add (``apply``) or drop the ``pending`` changes of the ``count`` touched rows, and clear them (the
+    inverse of :func:`_pend`)."""
+    for k in range(count):
+        r = touched[k]
         if apply:
-            lhs[r] += dl[r]
-        dl[r] = 0.0
-        mark_r[r] = 0
-    for k in range(ns):
-        s = ts[k]
-        if apply:
-            tsum[s] += dt[s]
-        dt[s] = 0.0
-        mark_s[s] = 0
+            sums[r] += pending[r]
+        pending[r] = 0.0
+        mark[r] = 0
 
 
 @nb.njit(**_JIT)
