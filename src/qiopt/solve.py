@@ -46,12 +46,14 @@ __all__ = ["solve"]
 
 _DECODE_SHARE = 0.05  # of a structured solve's time_limit kept for decoding the answer
 _SEARCH_SHARE = 0.25  # of a structured solve's time_limit given to the problem's search stage, where it runs
+_START_SHARE = 0.2  # of a structured solve's time_limit the problem's starts may take at most (an LP relaxation)
 
 
 def solve(model: Any, *, backend: str | None = None,
           config: str | os.PathLike[str] | SolverConfig | dict[str, Any] | None = None,
           fallback: list[str] | tuple[str, ...] | None = None, time_limit: float | None = None,
-          reference: str | None = None, progress: bool | None = None, **options: Any) -> Result:
+          reference: str | None = None, progress: bool | None = None, starts: bool = True, search: bool = True,
+          **options: Any) -> Result:
     """Solve ``model`` with the configured backend and return a :class:`~qiopt.result.Result`.
 
     Args:
@@ -67,6 +69,10 @@ def solve(model: Any, *, backend: str | None = None,
         reference: for a problem, a classical reference method (e.g. ``"milp"``, ``"greedy"``) to compare with;
             the answer goes to ``Result.reference`` and the relative gap to ``Result.gap``.
         progress: show a progress bar for long solves (True), never (False), or only on a terminal (None).
+        starts: on the structured path, start the engine's reads from the problem's own starts (its
+            :meth:`~qiopt.problems.base.Problem.structured_starts`: an LP relaxation for task allocation, greedy
+            rebalancing or LPT for load balancing); ``False``: random starts (for ablations).
+        search: on the structured path, run the problem's ``search`` stage where it has one; ``False``: skip it.
         **options: options of the chosen backend, overriding the config.
 
     Explicit arguments win over ``QIOPT_*`` environment variables, which win over the config file.
@@ -76,9 +82,9 @@ def solve(model: Any, *, backend: str | None = None,
     problem = model if isinstance(model, Problem) else None
     if reference is not None and problem is None:
         raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
-    models = _Models(model, problem)
+    models = _Models(model, problem, starts, None if cfg.time_limit is None else _START_SHARE * cfg.time_limit)
     with progress_enabled(progress):
-        sampleset, name, failures, structured = _run_chain(cfg, models, started)
+        sampleset, name, failures, structured = _run_chain(cfg, models, started, search)
     info = dict(sampleset.info)
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info,
@@ -88,7 +94,7 @@ def solve(model: Any, *, backend: str | None = None,
         t0 = time.perf_counter_ns()
         if structured:
             result.solution = _structured_answer(problem, sampleset, name, remaining, info["timing"],
-                                                 info.get("options", {}).get("seed"))
+                                                 info.get("options", {}).get("seed"), search)
         else:
             # the problem's own search is seeded by the backend's (recorded) seed, so a seeded solve replays
             result.solution = problem.best_solution(sampleset, seed=info.get("options", {}).get("seed"),
@@ -106,14 +112,17 @@ class _Models:
     """The forms of one input, each built only when a backend needs it (the BQM of a million-task problem
     is never built for the engine)."""
 
-    def __init__(self, model: Any, problem: Problem | None) -> None:
+    def __init__(self, model: Any, problem: Problem | None, starts: bool, start_limit: float | None) -> None:
         self.model, self.problem = model, problem
         self.notes: dict[str, Any] = {}
         self.starts: list[tuple[str, Any]] = []
+        self.start_ns = 0
         if problem is not None:
             self.structured: ConstrainedModel | None = problem.to_constrained()
-            if self.structured is not None:
-                self.starts = problem.structured_starts()
+            if self.structured is not None and starts:
+                t0 = time.perf_counter_ns()
+                self.starts = problem.structured_starts(time_limit=start_limit)
+                self.start_ns = time.perf_counter_ns() - t0
         elif isinstance(model, dimod.ConstrainedQuadraticModel):
             from qiopt.constrained.cqm import from_cqm
 
@@ -137,7 +146,7 @@ class _Models:
         return CompactModel.from_bqm(self.bqm)
 
 
-def _run_chain(cfg: SolverConfig, models: _Models, started: float
+def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool
                ) -> tuple[dimod.SampleSet, str, list[dict[str, str]], bool]:
     """Try each backend of the chain in turn; record failures (secrets removed) and move on. Returns the
     sample set, the backend that answered, the failures and whether it ran on the structured model."""
@@ -150,7 +159,7 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
         structured = models.structured is not None and backend_class(name).structured
         if cfg.time_limit is not None:
             share = 1.0 - _DECODE_SHARE if structured or models.problem is None else 0.5
-            if structured and models.problem is not None and models.problem.searchable():
+            if structured and search and models.problem is not None and models.problem.searchable():
                 share -= _SEARCH_SHARE
             remaining = cfg.time_limit * share - (time.perf_counter() - started)
             if remaining <= 0 and not last:
@@ -169,6 +178,7 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
                 sampleset.info.update(models.notes)
                 if warm:
                     sampleset.info["starts"] = [start for start, _ in warm]
+                    sampleset.info["timing"]["starts_ns"] = models.start_ns
             else:
                 sampleset = sampler._sample_compact(models.bqm, models.compact, options, t0)
             return sampleset, name, failures, structured
@@ -183,7 +193,7 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float
 
 
 def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: str, remaining: float | None,
-                       timing: dict[str, int], seed: int | None) -> Any:
+                       timing: dict[str, int], seed: int | None, search: bool) -> Any:
     """The problem's answer from the engine's best read (rows come best feasible first); a timed ``repair``
     stage only when no read is feasible, and the problem's ``search`` stage where it has one."""
     started = time.perf_counter()
@@ -202,7 +212,7 @@ def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: st
         repaired.details["source"] = solution.details["source"] + " + repair"
         solution = repaired
         timing["repair_ns"] = time.perf_counter_ns() - t1
-    if problem.searchable():
+    if search and problem.searchable():
         t2 = time.perf_counter_ns()
         left = None if remaining is None else 0.85 * max(0.0, remaining - (time.perf_counter() - started))
         searched = problem.search(solution, time_limit=left, seed=seed)

@@ -41,8 +41,8 @@ def test_load_balancing_squared_loads_match_brute_force(seed):
     assert result.info["starts"] == ["greedy rebalance"] and result.info["options"]["initial_states"] is None
     scratch = LoadBalancing(p.worker_data, [{"id": r["id"], "load": r["load"]} for r in p.task_data])
     assert qiopt.solve(scratch, seed=seed, num_sweeps=400).solution.details["source"].startswith("lpt start")
-    random_starts = qiopt.solve(p, seed=seed, num_reads=4, num_sweeps=400, polish=False,
-                                initial_states_generator="random", initial_states=None)
+    random_starts = qiopt.solve(p, seed=seed, num_reads=4, num_sweeps=400, polish=False, starts=False)
+    assert "starts" not in random_starts.info and random_starts.solution.details["source"] == "sa anneal"
     assert random_starts.solution.objective == pytest.approx(optimum)
 
 

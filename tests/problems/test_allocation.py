@@ -216,3 +216,34 @@ def test_agent_dependent_demand_bad_input(demand, match):
 def test_from_arrays_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TaskAllocation.from_arrays(**kwargs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lp_relaxation_bounds_the_optimum_and_starts_the_engine(seed):
+    from qiopt.problems import reference as ref
+
+    rng = np.random.default_rng(seed)  # a small generalized assignment (agent-dependent demands, tight)
+    size, cost = rng.integers(1, 6, size=(9, 3)).astype(float), rng.integers(1, 20, size=(9, 3)).astype(float)
+    p = TaskAllocation.from_arrays(cost, size, np.floor(0.9 * size.sum(axis=0) / 3) + 3)
+    milp = p.reference("milp", time_limit=10)
+    a, info = ref.lp_relaxation(p.arrays)
+    assert info["status"] == "optimal" and info["bound"] <= milp.objective + 1e-9
+    assert a.shape == (9,) and p.arrays.eligible[np.arange(9), a].all() and 0 <= info["fractional"] <= 9
+    (name, state), = p.structured_starts()
+    assert name == "lp" and state.sum() == 9 and p.from_state(state).assignment == {
+        t: p.bins[k] for t, k in zip(p.items, a, strict=True)}
+    result = qiopt.solve(p, seed=seed, num_sweeps=300)
+    assert result.info["starts"] == ["lp"] and result.solution.details["source"].startswith("lp start + sa anneal")
+    assert result.timing["starts_ns"] > 0 and result.solution.objective == pytest.approx(milp.objective)
+
+
+def test_lp_start_only_for_linear_objectives_and_stage_flags():
+    with_affinity = TaskAllocation.random(12, 3, seed=1)  # affinities: the LP of the linearised pairs is no guide
+    assert with_affinity.arrays.affinity.nnz and with_affinity.structured_starts() == []
+    p = TaskAllocation.random(12, 3, affinity_pairs=0, seed=1)
+    assert [name for name, _ in p.structured_starts()] == ["lp"] and p.structured_starts(time_limit=0) == []
+    plain = qiopt.solve(p, seed=1, num_sweeps=200, starts=False, search=False)
+    assert "starts" not in plain.info and "search_ns" not in plain.timing
+    assert plain.solution.details["source"] in {"sa anneal", "sa anneal + polish"}
+    full = qiopt.solve(p, seed=1, num_sweeps=200)
+    assert "search_ns" in full.timing and full.solution.details["source"].startswith("lp start")

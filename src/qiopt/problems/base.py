@@ -67,9 +67,10 @@ class Problem(ABC):
         """A local search from ``solution`` (problems with a :meth:`searchable` stage implement it)."""
         raise NotImplementedError(f"{type(self).__name__} has no search stage")
 
-    def structured_starts(self) -> list[tuple[str, Any]]:
+    def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
         """Named starting states for the engine's reads, ``(name, 0/1 array over to_constrained()'s
-        variables)``; the default is none (random starts)."""
+        variables)``, found within ``time_limit`` seconds (``None``: no limit); the default is none (random
+        starts)."""
         return []
 
     def from_state(self, x: Any) -> Solution:

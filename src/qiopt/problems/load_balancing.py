@@ -246,10 +246,11 @@ class LoadBalancing(AssignmentProblem, JsonData):
     def _rebalance(self) -> tuple[np.ndarray, dict[str, Any]]:
         return self._lpt if (self.current < 0).any() else self._greedy
 
-    def structured_starts(self) -> list[tuple[str, Any]]:
+    def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
         """The engine's reads start from greedy rebalancing (every task has a current worker) or from LPT:
         annealing then improves on the classical answer (measured far better than random starts on
-        rebalancing, where a random start pays a migration for almost every task)."""
+        rebalancing, where a random start pays a migration for almost every task). Both are fast
+        (O(n log n) and near-linear), so ``time_limit`` is not needed."""
         name = "lpt" if (self.current < 0).any() else "greedy rebalance"
         state = self._state_of(self._rebalance()[0])
         return [] if state is None else [(name, state)]

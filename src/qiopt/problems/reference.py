@@ -1,4 +1,5 @@
-"""Classical references on :class:`~qiopt.problems._search.AssignmentArrays`: an exact MILP and greedy baselines.
+"""Classical references on :class:`~qiopt.problems._search.AssignmentArrays`: an exact MILP, its LP relaxation
+and greedy baselines.
 
 Each function returns ``(a, info)``: the assignment array (``a[i]`` = bin of item ``i``) and what the method
 reports (``seconds``, and for the MILP ``status``, ``bound`` and relative ``gap``).
@@ -29,7 +30,7 @@ import scipy.sparse as sp
 
 from qiopt.problems._search import AssignmentArrays
 
-__all__ = ["TANGENTS", "greedy_cheapest", "greedy_rebalance", "lpt", "milp"]
+__all__ = ["TANGENTS", "greedy_cheapest", "greedy_rebalance", "lp_relaxation", "lpt", "milp"]
 
 TANGENTS = np.concatenate([-np.geomspace(1.0, 1e-4, 13), [0.0], np.geomspace(1e-4, 4.0, 16)])
 """Relative offsets ``τ / target − 1`` where the squared-load term is under-estimated by its tangents."""
@@ -37,6 +38,25 @@ TANGENTS = np.concatenate([-np.geomspace(1.0, 1e-4, 13), [0.0], np.geomspace(1e-
 
 def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Solve the MILP above with HiGHS (``time_limit`` seconds, default none)."""
+    return _highs(arr, time_limit, relax=False)
+
+
+def lp_relaxation(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """The MILP's LP relaxation (HiGHS), rounded: each item to the bin of its largest share. ``info["bound"]``
+    is the LP optimum (a lower bound on every answer's objective), ``info["fractional"]`` the number of items
+    the LP split; the rounded assignment may exceed capacities (a start for the engine, not an answer).
+
+    >>> arr = AssignmentArrays(np.array([[1.0, 2.0], [1.0, 3.0]]), np.ones(2), np.array([1.0, 1.0]),
+    ...                        sp.csr_matrix((2, 2)))
+    >>> a, info = lp_relaxation(arr)
+    >>> a.tolist(), info["bound"], info["fractional"]
+    ([1, 0], 3.0, 0)
+    """
+    return _highs(arr, time_limit, relax=True)
+
+
+def _highs(arr: AssignmentArrays, time_limit: float | None, relax: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    """The model above, solved by HiGHS as a MILP, or (``relax``) as its LP relaxation by :func:`_relaxed`."""
     started = time.perf_counter()
     pairs = np.argwhere(arr.eligible)
     nx = len(pairs)
@@ -76,14 +96,15 @@ def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.nda
         len(neg), np.full(len(neg), -np.inf), np.ones(len(neg)))
     if arr.speed is not None:
         _tangent_rows(arr, arr.speed, pairs, nx + ny, add)
+    A, lo_all, hi_all = sp.vstack(rows).tocsr(), np.concatenate(lo), np.concatenate(hi)
+    var_lo, var_hi = np.r_[np.zeros(nx + ny), np.full(nz, -np.inf)], np.r_[np.ones(nx + ny), np.full(nz, np.inf)]
+    options = {"time_limit": time_limit} if time_limit else {}
+    if relax:
+        return _relaxed(arr, cost, A, lo_all, hi_all, np.c_[var_lo, var_hi], options, pairs, started)
     from scipy.optimize import Bounds, LinearConstraint, milp  # HiGHS; imported on use (0.2 s)
 
-    res = milp(cost, constraints=[LinearConstraint(sp.vstack(rows).tocsr(), np.concatenate(lo),
-                                                     np.concatenate(hi))],
-                 integrality=np.r_[np.ones(nx), np.zeros(ny + nz)],
-                 bounds=Bounds(np.r_[np.zeros(nx + ny), np.full(nz, -np.inf)], np.r_[np.ones(nx + ny),
-                                                                                    np.full(nz, np.inf)]),
-                 options={"time_limit": time_limit} if time_limit else {})
+    res = milp(cost, constraints=[LinearConstraint(A, lo_all, hi_all)], integrality=np.r_[np.ones(nx),
+               np.zeros(ny + nz)], bounds=Bounds(var_lo, var_hi), options=options)
     info: dict[str, Any] = {"status": {0: "optimal", 1: "time limit"}.get(res.status, res.message),
                             "seconds": time.perf_counter() - started}
     if res.x is None:
@@ -94,6 +115,27 @@ def milp(arr: AssignmentArrays, time_limit: float | None = None) -> tuple[np.nda
     bound = float(getattr(res, "mip_dual_bound", res.fun))
     exact = arr.objective(a)
     return a, {**info, "bound": bound, "gap": (exact - bound) / max(abs(exact), 1e-9)}
+
+
+def _relaxed(arr: AssignmentArrays, cost: np.ndarray, A: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray,
+             bounds: np.ndarray, options: dict[str, Any], pairs: np.ndarray, started: float
+             ) -> tuple[np.ndarray, dict[str, Any]]:
+    """The LP of :func:`_highs`'s rows, by HiGHS's interior point method with crossover (measured up to 2.5×
+    faster than the dual simplex on generalized assignment at 128k pairs; crossover returns a vertex, so few
+    items are split), rounded to the largest share per item."""
+    from scipy.optimize import linprog  # HiGHS; imported on use
+
+    eq, up, down = lo == hi, np.isfinite(hi) & (lo != hi), np.isfinite(lo) & (lo != hi)
+    res = linprog(cost, A_ub=sp.vstack([A[up], -A[down]]), b_ub=np.r_[hi[up], -lo[down]], A_eq=A[eq], b_eq=hi[eq],
+                  bounds=bounds, method="highs-ipm", options=options)
+    info: dict[str, Any] = {"status": {0: "optimal", 1: "time limit"}.get(res.status, res.message),
+                            "seconds": time.perf_counter() - started}
+    if res.status != 0:
+        return np.full(arr.n, -1), {**info, "bound": None, "fractional": None}
+    share = sp.csr_matrix((res.x[:len(pairs)], (pairs[:, 0], pairs[:, 1])), shape=(arr.n, arr.m))
+    split = (share.data > 1e-6) & (share.data < 1 - 1e-6)
+    a = np.asarray(share.argmax(axis=1)).ravel()
+    return a, {**info, "bound": float(res.fun), "fractional": len(np.unique(share.tocoo().row[split]))}
 
 
 def _tangent_rows(arr: AssignmentArrays, speed: np.ndarray, pairs: np.ndarray, z0: int, add: Any) -> None:
