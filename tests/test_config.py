@@ -61,9 +61,11 @@ def test_bad_keys_and_values_are_named(tmp_path, text, key):
         resolve_config(write(tmp_path, text), env={})
 
 
-def test_bad_env_is_named():
-    with pytest.raises(ValueError, match="QIOPT_BACKNED"):
-        resolve_config(None, env={"QIOPT_BACKNED": "sa"})
+def test_unknown_env_is_ignored_with_one_warning_and_bad_values_are_named():
+    with pytest.warns(UserWarning, match="QIOPT_BACKNED'; did you mean 'QIOPT_BACKEND'") as caught:
+        cfg = resolve_config(None, env={"QIOPT_BACKNED": "exact", "QIOPT_LOG_LEVEL": "debug"})
+    assert len(caught) == 1 and "QIOPT_LOG_LEVEL" in str(caught[0].message) and cfg.backend == "sa"
+    assert "QIOPT_TIME_LIMIT" in str(caught[0].message)  # the known ones are named
     with pytest.raises(ValueError, match="QIOPT_TIME_LIMIT"):
         resolve_config(None, env={"QIOPT_TIME_LIMIT": "soon"})
 

@@ -62,3 +62,22 @@ def test_model_above_ibm_max_qubits_falls_back_without_connecting(monkeypatch, n
     config = _config(max_qubits=3)
     result = qiopt.solve(nx.cycle_graph(4), config=config)
     assert result.backend == "qaoa" and "max_qubits=3" in result.info["failures"][0]["message"]
+
+
+def test_runtime_value_error_falls_back_and_call_options_reach_the_fallback(monkeypatch):
+    from qiopt.backends.qaoa import QAOABackend
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("the service answered with malformed JSON")
+
+    monkeypatch.setattr(QAOABackend, "_sample_compact", broken)
+    graph = nx.random_regular_graph(3, 12, seed=2)
+    first = qiopt.solve(graph, backend="qaoa", fallback=["sa"], seed=7, shots=64)
+    assert first.backend == "sa" and first.info["failures"][0]["type"] == "ValueError"
+    assert first.info["options"]["seed"] == 7  # the call's option reached the fallback; shots is not sa's
+    again = qiopt.solve(graph, backend="qaoa", fallback=["sa"], seed=7, shots=64)
+    assert (again.sampleset.record.sample == first.sampleset.record.sample).all()  # a seeded chain replays
+    with pytest.raises(ValueError, match="malformed JSON"):  # a chain of one re-raises the backend's error
+        qiopt.solve(graph, backend="qaoa", seed=7)
+    with pytest.raises(ValueError, match="shots"):  # a bad option still raises before anything runs
+        qiopt.solve(graph, backend="qaoa", fallback=["sa"], shots=-1)

@@ -72,9 +72,14 @@ def test_whole_chain_failing_raises_with_every_failure():
 
 
 def test_chain_does_not_hide_bad_options():
+    with pytest.raises(ValueError, match="num_reads"):  # a bad option value: raised before anything runs
+        qiopt.solve({(0, 0): 1.0}, backend="sa", fallback=["exact"], num_reads=0)
+    # an option combination found wrong only at run time is a run-time failure: the chain moves on, and says so
     cfg = {"backend": "sa", "fallback": ["exact"], "backend_options": {"sa": {"beta_schedule_type": "custom"}}}
-    with pytest.raises(ValueError, match="beta_schedule"):
-        qiopt.solve({(0, 0): 1.0}, config=cfg)
+    result = qiopt.solve({(0, 0): 1.0}, config=cfg)
+    assert result.backend == "exact" and "beta_schedule" in result.info["failures"][0]["message"]
+    with pytest.raises(ValueError, match="beta_schedule"):  # alone, it raises
+        qiopt.solve({(0, 0): 1.0}, config={**cfg, "fallback": []})
 
 
 def test_explicit_backend_beats_environment_in_a_resolved_config(monkeypatch):

@@ -13,7 +13,9 @@ A config file::
     reps = 2
 
 Environment: ``QIOPT_BACKEND``, ``QIOPT_FALLBACK`` (comma-separated), ``QIOPT_TIME_LIMIT`` and ``QIOPT_CONFIG``
-(a config file used when none is given). Unknown keys and bad values raise a ValueError naming the key.
+(a config file used when none is given). Unknown keys and bad values raise a ValueError naming the key; other
+``QIOPT_*`` variables (another tool's, or a typo) are ignored with one warning naming them, a close match of a
+known one and the known ones.
 
 Example:
     >>> cfg = resolve_config(None, backend="exact", env={})
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +125,11 @@ def _table(value: Any, where: str) -> Mapping[str, Any]:
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    for key in env:
-        if key.startswith("QIOPT_") and key not in _ENV_KEYS:
-            raise unknown_key_error("environment variable", key, list(_ENV_KEYS))
+    unknown = sorted(key for key in env if key.startswith("QIOPT_") and key not in _ENV_KEYS)
+    if unknown:  # another tool's variable, or a typo: never an error, but said once, with a close match
+        names = "; ".join(str(unknown_key_error("environment variable", key, list(_ENV_KEYS))).split(" Valid")[0]
+                          for key in unknown)
+        warnings.warn(f"ignoring {names}. qiopt reads {', '.join(_ENV_KEYS)}", UserWarning, stacklevel=4)
     out: dict[str, Any] = {}
     if env.get("QIOPT_BACKEND"):
         out["backend"] = env["QIOPT_BACKEND"].strip()

@@ -84,7 +84,7 @@ def solve(model: Any, *, backend: str | None = None,
         raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
     models = _Models(model, problem, starts, None if cfg.time_limit is None else _START_SHARE * cfg.time_limit)
     with progress_enabled(progress):
-        sampleset, name, failures, structured = _run_chain(cfg, models, started, search)
+        sampleset, name, failures, structured = _run_chain(cfg, models, started, search, options)
     info = dict(sampleset.info)
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info,
@@ -146,13 +146,21 @@ class _Models:
         return CompactModel.from_bqm(self.bqm)
 
 
-def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool
+def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool, calls: dict[str, Any]
                ) -> tuple[dimod.SampleSet, str, list[dict[str, str]], bool]:
     """Try each backend of the chain in turn; record failures (secrets removed) and move on. Returns the
-    sample set, the backend that answered, the failures and whether it ran on the structured model."""
+    sample set, the backend that answered, the failures and whether it ran on the structured model.
+
+    Options are validated for every backend before any runs (a bad option is the caller's to fix); the
+    call's own options (``calls``) also reach each fallback that has them, so a seeded chain replays. Once
+    running, any failure of a backend, whatever its type, moves on to the next; a chain of one re-raises it."""
     chain = cfg.chain
-    prepared = {name: backend_class(name).options_type.from_kwargs(cfg.options_for(name)) for name in chain}
+    kwargs = {name: cfg.options_for(name) | {k: v for k, v in calls.items()
+                                               if k in backend_class(name).options_type.names()} for name in chain}
+    kwargs[chain[0]] = cfg.options_for(chain[0])  # has every call option already (an unknown one is an error)
+    prepared = {name: backend_class(name).options_type.from_kwargs(kwargs[name]) for name in chain}
     failures: list[dict[str, str]] = []
+    last_error: Exception | None = None
     for position, name in enumerate(chain):
         last = position == len(chain) - 1
         options = prepared[name]
@@ -169,7 +177,7 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool
                 own = options.time_limit
                 options = options.replace(time_limit=max(min(own or remaining, remaining), 1e-3))
         try:
-            sampler = get_backend(name, **cfg.options_for(name))
+            sampler = get_backend(name, **kwargs[name])
             t0 = time.perf_counter_ns()
             if structured:
                 warm = models.starts if options.initial_states is None else []
@@ -182,14 +190,13 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool
             else:
                 sampleset = sampler._sample_compact(models.bqm, models.compact, options, t0)
             return sampleset, name, failures, structured
-        except (ValueError, TypeError):
-            raise  # bad input or options: the user must fix them, another backend would hide the mistake
         except Exception as exc:
             if len(chain) == 1:
                 raise
             failures.append({"backend": name, "type": type(exc).__name__, "message": redact(exc)})
+            last_error = exc
     summary = "; ".join(f"{f['backend']}: {f['type']}: {f['message']}" for f in failures)
-    raise BackendError(f"every backend of the chain failed: {summary}")
+    raise BackendError(f"every backend of the chain failed: {summary}") from last_error
 
 
 def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: str, remaining: float | None,

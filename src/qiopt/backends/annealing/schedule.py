@@ -10,7 +10,9 @@ The default range is computed on the compact model in O(nnz):
   sweeps, median cut 13335 instead of 13320).
 * cold β (dwave-samplers' rule): the smallest gap a spin can see, approximated by ``2 * min`` over nonzero
   ``|h_i|`` and ``|J_ij|``, is accepted with total probability 1% over the ``m`` spins with this gap:
-  ``cold = ln(m / 0.01) / gap``.
+  ``cold = ln(m / 0.01) / gap``. Biases below :data:`NEGLIGIBLE` times the largest one (float round-off in a
+  user's QUBO, e.g. 1e-13 next to biases of 1) are left out of that minimum: they cannot change which states
+  are low beyond round-off, and one of them would otherwise set a cold end a billion times colder.
 
 Example:
     >>> import dimod
@@ -29,13 +31,14 @@ import numpy as np
 
 from qiopt.model import CompactModel
 
-__all__ = ["SCHEDULE_TYPES", "beta_schedule", "default_beta_range"]
+__all__ = ["NEGLIGIBLE", "SCHEDULE_TYPES", "beta_schedule", "default_beta_range"]
 
 SCHEDULE_TYPES = ("geometric", "linear")
 _HOT_ACCEPT = 0.5  # acceptance of a typical uphill flip (from a random state) at the hot end
 _COLD_EXCITE = 0.01  # total acceptance of the smallest uphill flips at the cold end
 _NULL_RANGE = (0.1, 1.0)  # every bias is zero: any β gives the same (uniform) sampling
-_MIN_GAP = 1e-9  # gaps below this fraction of the largest field are treated as this (finite cold end)
+NEGLIGIBLE = 1e-9
+"""Biases below this share of the model's largest bias do not set the cold end."""
 _MAX_BETA = 1e30  # β cap: biases near the float limits (e.g. 1e-308) must not give an infinite β
 
 
@@ -58,13 +61,14 @@ def default_beta_range(cm: CompactModel) -> tuple[float, float]:
     rms_field = scale * float(np.sqrt((cm.h / scale) ** 2
                                       + np.bincount(rows, weights=(abs_j / scale) ** 2, minlength=n)).max())
     hot = _capped_ratio(np.log(1.0 / _HOT_ACCEPT), 2.0 * rms_field)
-    # smallest nonzero |bias| seen by each spin (inf where a spin has none)
-    min_bias = np.where(cm.h != 0, np.abs(cm.h), np.inf)
-    nonzero = abs_j > 0
-    np.minimum.at(min_bias, rows[nonzero], abs_j[nonzero])
+    # smallest non-negligible |bias| seen by each spin (inf where a spin has none); the largest bias is one
+    floor = NEGLIGIBLE * scale
+    min_bias = np.where(np.abs(cm.h) > floor, np.abs(cm.h), np.inf)
+    kept = abs_j > floor
+    np.minimum.at(min_bias, rows[kept], abs_j[kept])
     gap = float(min_bias.min())
     count = int(np.count_nonzero(min_bias == gap))
-    cold = _capped_ratio(np.log(count / _COLD_EXCITE), 2.0 * max(gap, _MIN_GAP * rms_field))
+    cold = _capped_ratio(np.log(count / _COLD_EXCITE), 2.0 * gap)
     return hot, max(cold, hot)
 
 
