@@ -155,9 +155,9 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool,
     call's own options (``calls``) also reach each fallback that has them, so a seeded chain replays. Once
     running, any failure of a backend, whatever its type, moves on to the next; a chain of one re-raises it."""
     chain = cfg.chain
-    kwargs = {name: cfg.options_for(name) | {k: v for k, v in calls.items()
-                                               if k in backend_class(name).options_type.names()} for name in chain}
-    kwargs[chain[0]] = cfg.options_for(chain[0])  # has every call option already (an unknown one is an error)
+    # the primary has every call option already (an unknown one is an error); a fallback takes those it has
+    kwargs = {name: cfg.options_for(name) if name == chain[0] else cfg.options_for(name)
+              | {k: v for k, v in calls.items() if k in backend_class(name).options_type.names()} for name in chain}
     prepared = {name: backend_class(name).options_type.from_kwargs(kwargs[name]) for name in chain}
     failures: list[dict[str, str]] = []
     last_error: Exception | None = None

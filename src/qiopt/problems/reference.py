@@ -105,8 +105,7 @@ def _highs(arr: AssignmentArrays, time_limit: float | None, relax: bool) -> tupl
 
     res = milp(cost, constraints=[LinearConstraint(A, lo_all, hi_all)], integrality=np.r_[np.ones(nx),
                np.zeros(ny + nz)], bounds=Bounds(var_lo, var_hi), options=options)
-    info: dict[str, Any] = {"status": {0: "optimal", 1: "time limit"}.get(res.status, res.message),
-                            "seconds": time.perf_counter() - started}
+    info: dict[str, Any] = {"status": _status(res), "seconds": time.perf_counter() - started}
     if res.x is None:
         return np.full(arr.n, -1), {**info, "bound": None, "gap": None}
     chosen = pairs[res.x[:nx] > 0.5]
@@ -128,14 +127,18 @@ def _relaxed(arr: AssignmentArrays, cost: np.ndarray, A: sp.csr_matrix, lo: np.n
     eq, up, down = lo == hi, np.isfinite(hi) & (lo != hi), np.isfinite(lo) & (lo != hi)
     res = linprog(cost, A_ub=sp.vstack([A[up], -A[down]]), b_ub=np.r_[hi[up], -lo[down]], A_eq=A[eq], b_eq=hi[eq],
                   bounds=bounds, method="highs-ipm", options=options)
-    info: dict[str, Any] = {"status": {0: "optimal", 1: "time limit"}.get(res.status, res.message),
-                            "seconds": time.perf_counter() - started}
+    info: dict[str, Any] = {"status": _status(res), "seconds": time.perf_counter() - started}
     if res.status != 0:
         return np.full(arr.n, -1), {**info, "bound": None, "fractional": None}
     share = sp.csr_matrix((res.x[:len(pairs)], (pairs[:, 0], pairs[:, 1])), shape=(arr.n, arr.m))
     split = (share.data > 1e-6) & (share.data < 1 - 1e-6)
     a = np.asarray(share.argmax(axis=1)).ravel()
     return a, {**info, "bound": float(res.fun), "fractional": len(np.unique(share.tocoo().row[split]))}
+
+
+def _status(res: Any) -> str:
+    """HiGHS's result status through scipy (``milp`` or ``linprog``), in words."""
+    return {0: "optimal", 1: "time limit"}.get(res.status, res.message)
 
 
 def _tangent_rows(arr: AssignmentArrays, speed: np.ndarray, pairs: np.ndarray, z0: int, add: Any) -> None:
