@@ -186,6 +186,7 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool,
                 sampleset.info.update(models.notes)
                 if warm:
                     sampleset.info["starts"] = [start for start, _ in warm]
+                if models.start_ns:  # the starts' time counts also when they found none (an LP out of time)
                     sampleset.info["timing"]["starts_ns"] = models.start_ns
             else:
                 sampleset = sampler._sample_compact(models.bqm, models.compact, options, t0)

@@ -247,3 +247,5 @@ def test_lp_start_only_for_linear_objectives_and_stage_flags():
     assert plain.solution.details["source"] in {"sa anneal", "sa anneal + polish"}
     full = qiopt.solve(p, seed=1, num_sweeps=200)
     assert "search_ns" in full.timing and full.solution.details["source"].startswith("lp start")
+    affinity = qiopt.solve(with_affinity, seed=1, num_sweeps=200)  # asked, none found: its time is still reported
+    assert "starts" not in affinity.info and affinity.timing["starts_ns"] > 0
