@@ -21,6 +21,7 @@ from qiopt.problems import (
     TaskAllocation,
 )
 from qiopt.result import Result
+from qiopt.services import Allocator
 from qiopt.solve import solve
 
 try:
@@ -29,6 +30,6 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
     __version__ = "0.0.0+unknown"
 
 __all__ = [
-    "AffinityClustering", "GraphPartitioning", "LoadBalancing", "MaxCut", "Problem", "Result", "Solution",
+    "AffinityClustering", "Allocator", "GraphPartitioning", "LoadBalancing", "MaxCut", "Problem", "Result", "Solution",
     "SolverConfig", "TaskAllocation", "__version__", "available_backends", "get_backend", "solve",
 ]

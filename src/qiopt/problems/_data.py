@@ -133,7 +133,7 @@ def check_fit(items: Sequence[Hashable], size: np.ndarray, capacity: np.ndarray,
 
 
 def amounts(rows: Sequence[Mapping[str, Any]], key: str, bins: Sequence[Hashable], default: float,
-            bin_kind: str = "agent") -> np.ndarray:
+            bin_kind: str = "agent", item_kind: str = "task") -> np.ndarray:
     """The ``(n, m)`` matrix of a per-row amount that is a number (the same on every bin) or a mapping
     ``{bin id: amount}`` (bin-dependent; a bin it does not name gets ``inf``: not eligible).
 
@@ -146,17 +146,25 @@ def amounts(rows: Sequence[Mapping[str, Any]], key: str, bins: Sequence[Hashable
         value = r.get(key, default)
         if isinstance(value, Mapping):
             if not value:
-                raise ValueError(f"task {r['id']!r} {key} is an empty mapping; name at least one eligible "
+                raise ValueError(f"{item_kind} {r['id']!r} {key} is an empty mapping; name at least one eligible "
                                  f"{bin_kind}")
             out[i] = np.inf
             for b, v in value.items():
                 if b not in index:
-                    raise ValueError(f"task {r['id']!r} {key} names unknown {bin_kind} {b!r}; use ids from the "
+                    raise ValueError(f"{item_kind} {r['id']!r} {key} names unknown {bin_kind} {b!r}; use ids from the "
                                      f"{bin_kind}s list")
-                out[i, index[b]] = number(v, f"task {r['id']!r} {key}[{b!r}]")
+                out[i, index[b]] = number(v, f"{item_kind} {r['id']!r} {key}[{b!r}]")
         else:
-            out[i] = number(value, f"task {r['id']!r} {key}")
+            out[i] = number(value, f"{item_kind} {r['id']!r} {key}")
     return out
+
+
+def skill_list(row: Mapping[str, Any]) -> list[Any]:
+    """The ``skills`` of an agent record as a list (default none); a string or a non-collection is refused."""
+    skills = row.get("skills", [])
+    if isinstance(skills, str) or not isinstance(skills, list | tuple | set | frozenset):
+        raise TypeError(f"agent {row['id']!r} skills must be a list of names, got {skills!r}")
+    return list(skills)
 
 
 def affinity_matrix(pairs: Any, index: Mapping[Hashable, int], kind: str) -> sp.csr_matrix:

@@ -48,6 +48,7 @@ from qiopt.problems._data import (
     number,
     read_json,
     records,
+    skill_list,
 )
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
@@ -69,7 +70,7 @@ class TaskAllocation(AssignmentProblem, JsonData):
         agent_ids, task_ids = [r["id"] for r in agent_rows], [r["id"] for r in task_rows]
         capacity = capacities(agent_rows, "agent")
         demand = amounts(task_rows, "demand", agent_ids, 1.0, "agent")
-        skills = [set(_skill_list(r)) for r in agent_rows]
+        skills = [set(skill_list(r)) for r in agent_rows]
         skilled = np.array([[r.get("skill") is None or r["skill"] in s for s in skills] for r in task_rows])
         eligible = skilled & np.isfinite(demand)
         for i, r in enumerate(task_rows):
@@ -178,21 +179,10 @@ class TaskAllocation(AssignmentProblem, JsonData):
         """``"milp"`` (exact, HiGHS) and ``"greedy"`` (cheapest eligible agent with room, largest task first)."""
         return {"milp": lambda t: ref.milp(self.arrays, t), "greedy": lambda t: ref.greedy_cheapest(self.arrays)}
 
-    lp_limit = 500_000
-    """Most item-agent pairs for the LP start of :meth:`structured_starts` (HiGHS takes about 2 s at 128k)."""
-
     def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
-        """The engine's reads start from the rounded LP relaxation (HiGHS, within ``time_limit``) when the
-        objective is linear (no affinity) and the model has at most :attr:`lp_limit` pairs: each task on the
-        agent of its largest LP share. The LP splits at most about one task per agent, so the start is close to
-        the optimum but may exceed capacities; the anneal makes it feasible and improves it (measured on
-        generalized assignment, see BENCHMARKS.md)."""
-        arr = self.arrays
-        if arr.affinity.nnz or len(self._pairs) > self.lp_limit or (time_limit is not None and time_limit <= 0):
-            return []
-        a, info = ref.lp_relaxation(arr, time_limit)
-        state = self._state_of(a) if info["bound"] is not None else None
-        return [] if state is None else [("lp", state)]
+        """The engine's reads start from the rounded LP relaxation (:meth:`lp_start`; measured on generalized
+        assignment, see BENCHMARKS.md)."""
+        return self.lp_start(time_limit)
 
     def warm_starts(self) -> list[tuple[str, Solution]]:
         """The greedy baseline, so the answer is never worse than it."""
@@ -229,13 +219,6 @@ class TaskAllocation(AssignmentProblem, JsonData):
             lines.append("  unassigned: " + ", ".join(str(task_names[i]) for i in missing))
         lines += [f"  violated {name}: {amount:g}" for name, amount in solution.violations.items()]
         return "\n".join(lines)
-
-
-def _skill_list(row: Mapping[str, Any]) -> list[Any]:
-    skills = row.get("skills", [])
-    if isinstance(skills, str) or not isinstance(skills, list | tuple | set | frozenset):
-        raise TypeError(f"agent {row['id']!r} skills must be a list of names, got {skills!r}")
-    return list(skills)
 
 
 def _cost_matrix(costs: Mapping[Any, Mapping[Any, float]] | None, tasks: list[Any], agents: list[Any]

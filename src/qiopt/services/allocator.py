@@ -1,0 +1,327 @@
+"""``qiopt.Allocator``: a stateful allocator for streams of requests over a set of agents.
+
+Agents are :class:`~qiopt.problems.TaskAllocation` agent records (``id``, ``capacity``, ``skills``, ``name``).
+A request is a task record plus its costs: ``{"id", "demand", "skill", "costs": {agent: cost}, "name"}``, the
+demand a number or ``{agent: amount}`` (agent-dependent; an agent it does not name is not eligible), a missing
+cost 0, as in :class:`~qiopt.problems.TaskAllocation`.
+
+:meth:`Allocator.submit` places a batch at least cost within the capacity left. Placed requests stay where
+they are, so the batch is a generalized assignment over the room left, with one extra option per request,
+"not placed", priced above what any answer with one request fewer could save (``1 + Σ_i (max(0, highest
+cost_i) − min(0, lowest cost_i))``): the engine places as many requests as fit first, then as cheaply as it
+can. Its reads start from the greedy answer (cheapest agent with room, largest request first) and, when the
+batch is small enough, the rounded LP relaxation. Then a ``fill`` stage places any request left out on the
+cheapest agent that still has room, so ``None`` means exactly that no eligible agent has room for it. A
+capacity is never exceeded: an engine answer that would is replaced by the greedy one (``last_info["source"]``
+says which answer was used).
+
+Writers (submit, release, agent changes) run one at a time; readers (:attr:`Allocator.assignment`,
+:attr:`Allocator.loads`, :meth:`Allocator.to_dict`) see the state before or after a write, never half of it.
+A batch is checked whole before anything is applied: a bad request raises and leaves the state unchanged.
+With ``seed``, batch ``k`` is solved with a seed derived from ``(seed, k)``, so replaying the same calls gives
+the same placements.
+
+Example:
+    >>> alloc = Allocator([{"id": "a", "capacity": 3}, {"id": "b", "capacity": 2, "skills": ["visa"]}], seed=1)
+    >>> alloc.submit([{"id": "r1", "demand": 2, "costs": {"a": 1, "b": 5}},
+    ...               {"id": "r2", "demand": 2, "skill": "visa", "costs": {"b": 1}},
+    ...               {"id": "r3", "demand": 2, "costs": {"a": 2, "b": 1}}])
+    {'r1': 'a', 'r2': 'b', 'r3': None}
+    >>> alloc.release(["r1"]); alloc.loads
+    {'a': 0.0, 'b': 2.0}
+    >>> alloc.remove_agent("b")
+    {'r2': None}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from qiopt.problems import reference as ref
+from qiopt.problems._data import amounts, capacities, check_keys, number, records, skill_list
+from qiopt.problems._search import AssignmentArrays
+from qiopt.problems.assignment import AssignmentProblem
+
+__all__ = ["Allocator"]
+
+_AGENT_KEYS = {"capacity", "skills", "name"}
+_REQUEST_KEYS = {"demand", "skill", "costs", "name"}
+_TOL = 1e-9
+_NOT_PLACED = "__not placed__"
+_START_SHARE = 0.2  # of a batch's time budget the LP start may take
+
+
+class _Batch(AssignmentProblem):
+    """One batch: requests → agents (with room) and the "not placed" bin; reads start greedy and from the LP."""
+
+    item_kind, bin_kind = "request", "agent"
+
+    def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
+        greedy = self._state_of(ref.greedy_cheapest(self.arrays)[0])
+        return ([] if greedy is None else [("greedy", greedy)]) + self.lp_start(time_limit)
+
+
+class Allocator:
+    """Places streams of requests on agents; see the module. ``backend``, ``config`` and ``time_budget``
+    (seconds per batch solve, ``None``: the engine's default sweeps) go to :func:`qiopt.solve`."""
+
+    def __init__(self, agents: Sequence[Mapping[str, Any]], *, backend: str | None = None, seed: int | None = None,
+                 time_budget: float | None = None, config: Any = None) -> None:
+        self.backend, self.seed, self.config = backend, seed, config
+        self.time_budget = None if time_budget is None else number(time_budget, "time_budget", positive=True)
+        self._agents: dict[Hashable, dict[str, Any]] = {}
+        for row in records(agents, "agents", _AGENT_KEYS):
+            self._agents[row["id"]] = _agent(row)
+        self._live: dict[Hashable, dict[str, Any]] = {}  # request id -> {"request", "agent", "amount"}
+        self._batches = 0
+        self._write = threading.Lock()  # one writer at a time, for a whole operation
+        self._state = threading.Lock()  # held briefly: readers never see half a write
+        self.last_result: Any = None
+        """The :class:`~qiopt.result.Result` of the last batch solve (``None`` when nothing was solved)."""
+        self.last_info: dict[str, Any] = {}
+        """What the last placement did: ``source``, ``placed``, ``not_placed``, ``filled``, ``seconds``."""
+
+    # -- reading -------------------------------------------------------------------------------------------
+    @property
+    def assignment(self) -> dict[Hashable, Hashable]:
+        """``{request id: agent id}`` of the live requests."""
+        with self._state:
+            return {rid: live["agent"] for rid, live in self._live.items()}
+
+    @property
+    def loads(self) -> dict[Hashable, float]:
+        """``{agent id: load}``: the sum of its live requests' demands on it."""
+        with self._state:
+            return self._loads()
+
+    @property
+    def agents(self) -> list[dict[str, Any]]:
+        """The agent records (copies)."""
+        with self._state:
+            return [dict(a["record"]) for a in self._agents.values()]
+
+    def _loads(self) -> dict[Hashable, float]:
+        out = dict.fromkeys(self._agents, 0.0)
+        for live in self._live.values():
+            out[live["agent"]] += live["amount"]
+        return out
+
+    # -- writing -------------------------------------------------------------------------------------------
+    def submit(self, requests: Sequence[Mapping[str, Any]]) -> dict[Hashable, Hashable | None]:
+        """Place a batch (see module); returns ``{request id: agent id or None}`` in the batch's order."""
+        with self._write:
+            if isinstance(requests, Sequence) and not isinstance(requests, str | bytes) and not requests:
+                return {}
+            rows = records(requests, "requests", _REQUEST_KEYS)
+            for row in rows:
+                if row["id"] in self._live:
+                    raise ValueError(f"request {row['id']!r} is already placed; release it first or use a new id")
+            placed = self._place(rows, strict=True)
+            self._apply(placed, remove=[])
+            return {rid: agent for rid, (agent, _) in placed.items()}
+
+    def release(self, request_ids: Sequence[Hashable]) -> None:
+        """Free the capacity of finished requests (every id must be live; none is released otherwise)."""
+        with self._write:
+            ids = list(request_ids) if not isinstance(request_ids, str | bytes) else [request_ids]
+            for rid in ids:
+                if rid not in self._live:
+                    raise ValueError(f"request {rid!r} is not placed; nothing was released")
+            self._apply({}, remove=ids)
+
+    def remove_agent(self, agent_id: Hashable) -> dict[Hashable, Hashable | None]:
+        """An agent is lost: its live requests are placed again on the others, as a batch; returns their new
+        placements (``None``: no agent has room, and the request is no longer live)."""
+        with self._write:
+            if agent_id not in self._agents:
+                raise ValueError(f"unknown agent {agent_id!r}; known agents: {list(self._agents)}")
+            moved = [rid for rid, live in self._live.items() if live["agent"] == agent_id]
+            rows = [self._live[rid]["request"] for rid in moved]
+            placed = self._place(rows, strict=False, without=agent_id) if rows else {}
+            self._apply(placed, remove=moved, lost=agent_id)
+            return {rid: agent for rid, (agent, _) in placed.items()}
+
+    def add_agent(self, agent: Mapping[str, Any]) -> None:
+        """Add an agent record (a new id); live requests stay where they are."""
+        with self._write:
+            (row,) = records([agent], "agent", _AGENT_KEYS)
+            if row["id"] in self._agents:
+                raise ValueError(f"agent {row['id']!r} already exists; agent ids must be unique")
+            parsed = _agent(row)
+            with self._state:
+                self._agents[row["id"]] = parsed
+
+    def _apply(self, placed: dict[Hashable, tuple[Hashable | None, dict[str, Any]]], remove: list[Hashable],
+               lost: Hashable | None = None) -> None:
+        """One write, seen whole by readers: ``remove`` requests (and the ``lost`` agent), add ``placed``."""
+        with self._state:
+            if lost is not None:
+                del self._agents[lost]
+            for rid in remove:
+                del self._live[rid]
+            for rid, (agent, live) in placed.items():
+                if agent is not None:
+                    self._live[rid] = live
+
+    # -- placing -------------------------------------------------------------------------------------------
+    def _place(self, rows: list[dict[str, Any]], strict: bool, without: Hashable | None = None
+               ) -> dict[Hashable, tuple[Hashable | None, Any]]:
+        """Solve one batch on the room left of every agent but ``without``; ``{id: (agent or None, live
+        record)}``. ``strict``: the requests are new and may name only known agents (a re-placed request may
+        name a removed one: it is dropped)."""
+        started = time.perf_counter()
+        ids = [k for k in self._agents if k != without]
+        cost, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in self._agents.items()}, strict)
+        load = self._loads()
+        room = np.array([self._agents[k]["capacity"] - load[k] for k in ids])
+        fits = eligible & (size <= room + _TOL * np.maximum(1.0, np.abs(room)))
+        chosen = np.full(len(rows), -1)
+        todo = np.flatnonzero(fits.any(axis=1))
+        self.last_info = {"source": "nothing to solve", "placed": 0}
+        if len(todo):
+            chosen[todo] = self._solve(cost[todo], size[todo], fits[todo], room, [rows[i]["id"] for i in todo])
+        filled = _fill(chosen, size, fits, cost, room)
+        out = {}
+        for i, row in enumerate(rows):
+            k = chosen[i]
+            out[row["id"]] = (None, None) if k < 0 else \
+                (ids[k], {"request": row, "agent": ids[k], "amount": float(size[i, k])})
+        self.last_info |= {"placed": int((chosen >= 0).sum()), "not_placed": int((chosen < 0).sum()),
+                           "filled": filled, "seconds": time.perf_counter() - started}
+        return out
+
+    def _solve(self, cost: np.ndarray, size: np.ndarray, fits: np.ndarray, room: np.ndarray,
+               names: list[Hashable]) -> np.ndarray:
+        """The engine on the batch with a "not placed" bin; the agent index of each request (``-1``: none)."""
+        import qiopt
+
+        # placing one more request changes the others' cost by at most Σ_i (max(0, hi_i) − min(0, lo_i)): a
+        # "not placed" price above it makes every answer with more requests placed cheaper
+        spread = np.where(fits, cost, np.nan)
+        big = 1.0 + float(np.sum(np.maximum(np.nanmax(spread, axis=1), 0) - np.minimum(np.nanmin(spread, axis=1), 0)))
+        m = len(room)
+        arrays = AssignmentArrays(np.c_[np.where(fits, cost, np.inf), np.full(len(cost), big)],
+                                  np.c_[np.where(fits, size, 0.0), np.zeros(len(cost))], np.r_[room, np.inf],
+                                  sp.csr_matrix((len(cost), len(cost))))
+        batch = _Batch(names, [*range(m), _NOT_PLACED], arrays)
+        seed = None if self.seed is None else \
+            int(np.random.SeedSequence([int(self.seed), self._batches]).generate_state(1, np.uint64)[0] >> 1)
+        self._batches += 1
+        options = {} if seed is None else {"seed": seed}
+        result = qiopt.solve(batch, backend=self.backend, config=self.config, time_limit=self.time_budget,
+                             **options)
+        self.last_result = result
+        a = batch._as_array(result.solution)
+        source = result.solution.details.get("source", result.backend)
+        if not result.solution.feasible or (a < 0).any():  # never exceed a capacity: the greedy answer instead
+            a, source = ref.greedy_cheapest(arrays)[0], "greedy (the engine's answer was infeasible)"
+        self.last_info = {"source": source}
+        return np.where(a >= m, -1, a)
+
+    # -- saving --------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The whole state as plain data (JSON-ready when ids, records and ``config`` are)."""
+        with self._state:
+            return {"version": 1, "agents": [dict(a["record"]) for a in self._agents.values()],
+                    "requests": [{"request": dict(live["request"]), "agent": live["agent"]}
+                                 for live in self._live.values()],
+                    "backend": self.backend, "seed": self.seed, "time_budget": self.time_budget,
+                    "config": self.config if isinstance(self.config, str | Mapping) else None,
+                    "batches": self._batches}
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as JSON (ids must be strings or numbers)."""
+        state = self.to_dict()
+        for entry in state["requests"]:
+            rid = entry["request"]["id"]
+            if not isinstance(rid, str | int | float):
+                raise TypeError(f"request id {rid!r} cannot be saved as JSON; use strings or numbers")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(state, f)
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> Allocator:
+        """Rebuild an allocator from :meth:`to_dict`'s data (checked: every placement must fit)."""
+        check_keys(state, {"version", "agents", "requests", "backend", "seed", "time_budget", "config", "batches"},
+                   "allocator state")
+        out = cls(state["agents"], backend=state.get("backend"), seed=state.get("seed"),
+                  time_budget=state.get("time_budget"), config=state.get("config"))
+        out._batches = int(state.get("batches", 0))
+        entries = state.get("requests", [])
+        rows = records([e["request"] for e in entries], "requests", _REQUEST_KEYS) if entries else []
+        ids = list(out._agents)
+        _, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in out._agents.items()}, strict=True)
+        for i, (row, entry) in enumerate(zip(rows, entries, strict=True)):
+            if entry["agent"] not in out._agents or not eligible[i, ids.index(entry["agent"])]:
+                raise ValueError(f"request {row['id']!r} is placed on {entry['agent']!r}, which cannot take it")
+            out._live[row["id"]] = {"request": row, "agent": entry["agent"],
+                                    "amount": float(size[i, ids.index(entry["agent"])])}
+        over = [k for k, v in out._loads().items() if v > out._agents[k]["capacity"] * (1 + _TOL) + _TOL]
+        if over:
+            raise ValueError(f"the saved placements exceed the capacity of agents {over}")
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Allocator:
+        """Read a state written by :meth:`save`."""
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+
+def _agent(row: dict[str, Any]) -> dict[str, Any]:
+    return {"record": row, "capacity": float(capacities([row], "agent")[0]), "skills": set(skill_list(row))}
+
+
+def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[Hashable, set[Any]], strict: bool
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cost, size, eligible)``, each ``(requests, agents)``, with every field checked (errors name the
+    request). Not ``strict``: agents the request names that are gone are dropped (a re-placed request)."""
+    known = set(ids)
+    if not strict:
+        rows = [{**r, "demand": {k: v for k, v in r["demand"].items() if k in known}}
+                if isinstance(r.get("demand"), Mapping) else r for r in rows]
+    size = np.full((len(rows), len(ids)), np.inf)
+    cost = np.zeros((len(rows), len(ids)))
+    index = {k: j for j, k in enumerate(ids)}
+    for i, r in enumerate(rows):
+        if isinstance(r.get("demand"), Mapping) and not r["demand"] and not strict:
+            continue  # every agent it named is gone
+        size[i] = amounts([r], "demand", ids, 1.0, "agent", "request")[0] if ids else size[i]
+        costs = r.get("costs", {})
+        if not isinstance(costs, Mapping):
+            raise TypeError(f"request {r['id']!r} costs must be a mapping {{agent: cost}}, got {costs!r}")
+        for agent, c in costs.items():
+            if agent not in known:
+                if strict:
+                    raise ValueError(f"request {r['id']!r} costs name unknown agent {agent!r}; known agents: {ids}")
+                continue
+            cost[i, index[agent]] = number(c, f"request {r['id']!r} costs[{agent!r}]", signed=True)
+    skilled = np.array([[r.get("skill") is None or r["skill"] in skills[k] for k in ids] for r in rows],
+                       dtype=bool).reshape(len(rows), len(ids))
+    return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
+
+
+def _fill(chosen: np.ndarray, size: np.ndarray, fits: np.ndarray, cost: np.ndarray, room: np.ndarray) -> int:
+    """Place each request left out (largest first) on its cheapest agent that still has room; returns how
+    many it placed. After it, a request is left out only when no eligible agent has room for it."""
+    left = room.copy()
+    for i in np.flatnonzero(chosen >= 0):
+        left[chosen[i]] -= size[i, chosen[i]]
+    if (left < -_TOL * np.maximum(1.0, np.abs(room)) - _TOL).any():
+        raise RuntimeError("internal error: a batch placement exceeds a capacity")
+    filled = 0
+    for i in sorted(np.flatnonzero(chosen < 0), key=lambda i: -size[i].max(initial=0.0)):
+        ok = fits[i] & (size[i] <= left + _TOL * np.maximum(1.0, np.abs(left)))
+        if ok.any():
+            k = int(np.argmin(np.where(ok, cost[i], math.inf)))
+            chosen[i], left[k], filled = k, left[k] - size[i, k], filled + 1
+    return filled

@@ -1,0 +1,215 @@
+"""qiopt.Allocator: batches placed optimally within the room left, never over capacity, ``None`` only when nothing
+fits, agents lost and added, state saved and restored, bad batches rejected whole, one writer and many readers."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+
+import numpy as np
+import pytest
+
+import qiopt
+from qiopt import Allocator
+
+
+def _agents(m: int, rng: np.random.Generator) -> list[dict]:
+    return [{"id": f"a{k}", "capacity": int(rng.integers(3, 7)), "skills": ["s"] if k % 2 else []} for k in range(m)]
+
+
+def _requests(n: int, m: int, rng: np.random.Generator, start: int = 0) -> list[dict]:
+    out = []
+    for i in range(start, start + n):
+        r = {"id": f"r{i}", "costs": {f"a{k}": int(rng.integers(0, 10)) for k in range(m)}}
+        r["demand"] = int(rng.integers(1, 4)) if rng.random() < 0.5 else \
+            {f"a{k}": int(rng.integers(1, 4)) for k in range(m) if rng.random() < 0.8} or {"a0": 1}
+        if rng.random() < 0.3:
+            r["skill"] = "s"
+        out.append(r)
+    return out
+
+
+def _size_and_cost(request: dict, agent: dict) -> tuple[float, float] | None:
+    """What ``request`` takes of ``agent`` and costs there, or None when it may not go there."""
+    if request.get("skill") is not None and request["skill"] not in agent.get("skills", []):
+        return None
+    demand = request.get("demand", 1)
+    size = demand.get(agent["id"]) if isinstance(demand, dict) else demand
+    return None if size is None else (float(size), float(request.get("costs", {}).get(agent["id"], 0.0)))
+
+
+def _best_batch(requests: list[dict], agents: list[dict], room: dict) -> tuple[int, float]:
+    """Brute force: most requests placed, then least cost."""
+    best = (-1, np.inf)
+    for combo in itertools.product([None, *[a["id"] for a in agents]], repeat=len(requests)):
+        left, cost, ok = dict(room), 0.0, True
+        for r, a in zip(requests, combo, strict=True):
+            if a is None:
+                continue
+            sc = _size_and_cost(r, next(x for x in agents if x["id"] == a))
+            if sc is None or sc[0] > left[a] + 1e-9:
+                ok = False
+                break
+            left[a] -= sc[0]
+            cost += sc[1]
+        placed = sum(a is not None for a in combo)
+        if ok and (placed > best[0] or (placed == best[0] and cost < best[1] - 1e-9)):
+            best = (placed, cost)
+    return best
+
+
+def _check_invariants(alloc: Allocator, agents: list[dict], live: dict[str, dict]) -> None:
+    loads = alloc.loads
+    for a in agents:
+        if a["id"] in loads:
+            assert loads[a["id"]] <= a["capacity"] + 1e-9
+    expected = dict.fromkeys(loads, 0.0)
+    for rid, agent in alloc.assignment.items():
+        expected[agent] += _size_and_cost(live[rid], next(x for x in agents if x["id"] == agent))[0]
+    assert loads == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stream_is_optimal_per_batch_and_never_over_capacity(seed):
+    rng = np.random.default_rng(seed)
+    agents = _agents(3, rng)
+    alloc = Allocator(agents, seed=seed)
+    live: dict[str, dict] = {}
+    for batch in range(4):
+        requests = _requests(4, 3, rng, start=4 * batch)
+        given = copy.deepcopy(requests)
+        loads = alloc.loads
+        room = {a["id"]: a["capacity"] - loads[a["id"]] for a in agents}
+        placed = alloc.submit(requests)
+        assert requests == given and list(placed) == [r["id"] for r in requests]  # nothing mutated, in order
+        count = sum(a is not None for a in placed.values())
+        cost = sum(_size_and_cost(r, next(x for x in agents if x["id"] == placed[r["id"]]))[1]
+                   for r in requests if placed[r["id"]] is not None)
+        assert (count, cost) == pytest.approx(_best_batch(requests, agents, room))
+        live |= {r["id"]: r for r in requests}
+        _check_invariants(alloc, agents, live)
+        after = alloc.loads
+        for r in requests:  # None only when no eligible agent has room for it
+            if placed[r["id"]] is None:
+                for a in agents:
+                    sc = _size_and_cost(r, a)
+                    assert sc is None or sc[0] > a["capacity"] - after[a["id"]] + 1e-9
+        oldest = list(alloc.assignment)[:2]
+        alloc.release(oldest)
+        assert not set(oldest) & set(alloc.assignment)
+    assert alloc.last_info["source"] and alloc.last_result is not None
+
+
+def test_bad_batches_are_rejected_whole():
+    alloc = Allocator([{"id": "a", "capacity": 5}, {"id": "b", "capacity": 5}], seed=1)
+    alloc.submit([{"id": "r0", "demand": 1, "costs": {"a": 1}}])
+    before = alloc.to_dict()
+    ok = {"id": "fine", "demand": 1}
+    cases = [
+        ([ok, {"id": "r1", "costs": {"zz": 1}}], "request 'r1' costs name unknown agent 'zz'"),
+        ([ok, {"id": "r1", "demand": -2}], "request 'r1' demand"),
+        ([ok, {"id": "r1", "demand": {"a": float("nan")}}], r"request 'r1' demand\['a'\]"),
+        ([ok, {"id": "r1", "demand": {"zz": 1}}], "request 'r1' demand names unknown agent 'zz'"),
+        ([ok, {"id": "fine"}], "duplicate id 'fine'"),
+        ([ok, {"id": "r0"}], "request 'r0' is already placed"),
+        ([ok, {"id": "r1", "colour": "red"}], "colour"),
+    ]
+    for batch, match in cases:
+        with pytest.raises(ValueError, match=match):
+            alloc.submit(batch)
+        assert alloc.to_dict() == before
+    with pytest.raises(TypeError, match="costs must be a mapping"):
+        alloc.submit([ok, {"id": "r1", "costs": [1, 2]}])
+    with pytest.raises(ValueError, match="'nope' is not placed"):
+        alloc.release(["r0", "nope"])
+    assert alloc.to_dict() == before and alloc.submit([]) == {}
+    with pytest.raises(ValueError, match="unknown agent 'zz'"):
+        alloc.remove_agent("zz")
+    with pytest.raises(ValueError, match="agent 'a' already exists"):
+        alloc.add_agent({"id": "a"})
+    with pytest.raises(ValueError, match="agent 'c' capacity"):
+        alloc.add_agent({"id": "c", "capacity": -1})
+    with pytest.raises(ValueError, match="time_budget"):
+        Allocator([{"id": "a"}], time_budget=0)
+    assert alloc.to_dict() == before
+
+
+def test_agent_lost_and_added():
+    agents = [{"id": "a", "capacity": 4}, {"id": "b", "capacity": 3}, {"id": "c", "capacity": 2, "skills": ["x"]}]
+    alloc = Allocator(agents, seed=2)
+    first = alloc.submit([{"id": "r1", "demand": 2, "costs": {"a": 0, "b": 5, "c": 5}},
+                          {"id": "r2", "demand": 2, "costs": {"a": 0, "b": 5, "c": 5}},
+                          {"id": "r3", "demand": {"b": 3, "c": 1}, "costs": {"b": 1, "c": 0}},
+                          {"id": "r4", "demand": 1, "skill": "x", "costs": {"c": 0}}])
+    assert first == {"r1": "a", "r2": "a", "r3": "c", "r4": "c"}
+    moved = alloc.remove_agent("c")  # r3 fits only b (3 of 3); r4 needs skill x: no agent has it any more
+    assert moved == {"r3": "b", "r4": None}
+    assert alloc.assignment == {"r1": "a", "r2": "a", "r3": "b"} and alloc.loads == {"a": 4.0, "b": 3.0}
+    assert [a["id"] for a in alloc.agents] == ["a", "b"]
+    alloc.add_agent({"id": "d", "capacity": 2, "skills": ["x"]})
+    assert alloc.submit([{"id": "r4", "demand": 1, "skill": "x"}]) == {"r4": "d"}
+    assert alloc.loads == {"a": 4.0, "b": 3.0, "d": 1.0}
+
+
+def test_save_restore_and_seeded_replay(tmp_path):
+    rng = np.random.default_rng(5)
+    agents = _agents(4, rng)
+    batches = [_requests(6, 4, rng, start=6 * k) for k in range(3)]
+    one, two = Allocator(agents, seed=9, time_budget=0.5), Allocator(agents, seed=9, time_budget=0.5)
+    for alloc in (one, two):
+        alloc.submit(batches[0])
+        alloc.release(list(alloc.assignment)[:1])
+    one.save(tmp_path / "state.json")
+    restored = Allocator.load(tmp_path / "state.json")
+    assert restored.assignment == one.assignment and restored.loads == one.loads
+    assert restored.to_dict() == one.to_dict()
+    assert restored.submit(batches[1]) == two.submit(batches[1])  # the batch counter is saved: seeds continue
+    bad = one.to_dict()
+    bad["requests"][0]["agent"] = "a3" if bad["requests"][0]["agent"] != "a3" else "a2"
+    bad["agents"] = [{**a, "capacity": 0} for a in bad["agents"]]
+    with pytest.raises(ValueError, match=r"cannot take it|exceed the capacity"):
+        Allocator.from_dict(bad)
+    tupled = Allocator([{"id": "a"}])
+    tupled.submit([{"id": ("t", 1)}])
+    with pytest.raises(TypeError, match="cannot be saved as JSON"):
+        tupled.save(tmp_path / "t.json")
+
+
+def test_one_writer_many_readers_see_whole_states():
+    agents = [{"id": f"a{k}", "capacity": 6} for k in range(5)]
+    alloc = Allocator(agents, seed=3, time_budget=0.05)
+    rng = np.random.default_rng(0)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                state = alloc.to_dict()  # one snapshot: its placements must fit
+                load = dict.fromkeys([a["id"] for a in state["agents"]], 0.0)
+                for entry in state["requests"]:
+                    load[entry["agent"]] += entry["request"]["demand"]
+                assert all(v <= 6 + 1e-9 for v in load.values())
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+                return
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for t in readers:
+        t.start()
+    for k in range(8):
+        alloc.submit([{"id": f"r{k}-{i}", "demand": int(rng.integers(1, 4)),
+                       "costs": {f"a{j}": int(rng.integers(0, 9)) for j in range(5)}} for i in range(6)])
+        alloc.release(list(alloc.assignment)[:4])
+    stop.set()
+    for t in readers:
+        t.join()
+    assert not errors
+
+
+def test_solve_backend_config_reach_the_batches():
+    alloc = Allocator([{"id": "a", "capacity": 2}, {"id": "b", "capacity": 2}], backend="exact")
+    assert alloc.submit([{"id": "r1", "costs": {"a": 1, "b": 2}}, {"id": "r2", "costs": {"a": 1, "b": 0}}]) \
+        == {"r1": "a", "r2": "b"}
+    assert alloc.last_result.backend == "exact" and isinstance(alloc.last_result, qiopt.Result)
