@@ -10,6 +10,8 @@ expected demand), equal for every agent. Both allocators see the same stream. Pr
 
 * ``submit`` latency percentiles (wall time per call, the first call, which compiles the kernels, excluded);
 * capacity checks (every batch) and the ``None`` rule (a request is left out only when no eligible agent has room);
+* the busiest agent lost after the stream: how many requests it held, how many could not be placed again, and
+  how long ``remove_agent`` took;
 * on every ``--sample-every``-th batch, the batch cost against HiGHS's optimum for that batch given the room
   left (most requests placed first, then least cost; same state for both: the allocator's), and the greedy
   allocator's cost on the same batch and state.
@@ -99,7 +101,7 @@ def main() -> None:
     ours, greedy = Allocator(agents, seed=1, time_budget=args.budget), Greedy(agents)
     ours.submit(batches[0])  # compiles the kernels; not timed
     greedy.submit(batches[0])
-    latency, greedy_latency, none_ok, over, gaps, greedy_gaps, placed_diff = [], True, 0, [], [], []
+    latency, greedy_latency, none_ok, over, gaps, greedy_gaps, placed_diff = [], [], True, 0, [], [], []
     previous = batches[0]
     for k, batch in enumerate(batches[1:], start=1):
         loads = ours.loads
@@ -132,14 +134,21 @@ def main() -> None:
         greedy.release([r["id"] for r in previous])
         previous = batch
     ms, greedy_ms = 1000 * np.array(latency), 1000 * np.array(greedy_latency)
+    lost = max(ours.loads, key=ours.loads.get)  # the busiest agent is lost
+    count = sum(a == lost for a in ours.assignment.values())
+    t = time.perf_counter()
+    moved = ours.remove_agent(lost)
+    loss_ms = 1000 * (time.perf_counter() - t)
     print("| stream | submit latency p50 / p99 / max (ms) | capacity exceeded | None only when nothing fits | "
           "batch cost vs HiGHS optimum: mean (max) | greedy anchor on the same batches: mean (max) | "
-          "placed vs optimum | greedy p99 (ms) |\n|---|---|---|---|---|---|---|---|")
+          "placed vs optimum | greedy p99 (ms) | agent lost: requests re-placed (left out), ms |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     print(f"| {args.batches} batches × {args.size} requests, {args.agents} agents, time_budget {args.budget:g} s "
           f"| {np.percentile(ms, 50):.1f} / {np.percentile(ms, 99):.1f} / {ms.max():.1f} | {over} times "
           f"| {'yes' if none_ok else 'NO'} | {np.mean(gaps):+.2f}% ({np.max(gaps):+.2f}%) over {len(gaps)} batches "
           f"| {np.mean(greedy_gaps):+.2f}% ({np.max(greedy_gaps):+.2f}%) | {min(placed_diff):+d} to "
-          f"{max(placed_diff):+d} requests | {np.percentile(greedy_ms, 99):.1f} |")
+          f"{max(placed_diff):+d} requests | {np.percentile(greedy_ms, 99):.1f} | {count} "
+          f"({sum(a is None for a in moved.values())}), {loss_ms:.1f} |")
 
 
 if __name__ == "__main__":

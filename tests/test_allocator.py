@@ -213,3 +213,16 @@ def test_solve_backend_config_reach_the_batches():
     assert alloc.submit([{"id": "r1", "costs": {"a": 1, "b": 2}}, {"id": "r2", "costs": {"a": 1, "b": 0}}]) \
         == {"r1": "a", "r2": "b"}
     assert alloc.last_result.backend == "exact" and isinstance(alloc.last_result, qiopt.Result)
+
+
+@pytest.mark.parametrize(("costs", "error", "match"), [
+    ({"a": float("inf")}, ValueError, r"request 'r' costs\['a'\] must be a finite number"),
+    ({"a": True}, TypeError, r"request 'r' costs\['a'\] must be a number"),
+    ({"a": "3"}, TypeError, r"costs\['a'\] must be a number"),
+    ({"a": 1, "q": 2}, ValueError, "costs name unknown agent 'q'"),
+])
+def test_bad_costs_are_named(costs, error, match):
+    alloc = Allocator([{"id": "a"}, {"id": "b"}])
+    with pytest.raises(error, match=match):
+        alloc.submit([{"id": "r", "costs": costs}])
+    assert alloc.assignment == {} and alloc.submit([{"id": "r", "costs": {"a": 2, "b": np.float64(1.5)}}]) == {"r": "b"}

@@ -242,6 +242,8 @@ def test_lp_start_only_for_linear_objectives_and_stage_flags():
     assert with_affinity.arrays.affinity.nnz and with_affinity.structured_starts() == []
     p = TaskAllocation.random(12, 3, affinity_pairs=0, seed=1)
     assert [name for name, _ in p.structured_starts()] == ["lp"] and p.structured_starts(time_limit=0) == []
+    assert p.structured_starts(time_limit=1e-4) == []  # 36 pairs need 3.6e-4 s: HiGHS might overrun its limit
+    assert [name for name, _ in p.structured_starts(time_limit=1.0)] == ["lp"]
     plain = qiopt.solve(p, seed=1, num_sweeps=200, starts=False, search=False)
     assert "starts" not in plain.info and "search_ns" not in plain.timing
     assert plain.solution.details["source"] in {"sa anneal", "sa anneal + polish"}

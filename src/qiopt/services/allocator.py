@@ -299,12 +299,19 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
         costs = r.get("costs", {})
         if not isinstance(costs, Mapping):
             raise TypeError(f"request {r['id']!r} costs must be a mapping {{agent: cost}}, got {costs!r}")
-        for agent, c in costs.items():
-            if agent not in known:
-                if strict:
-                    raise ValueError(f"request {r['id']!r} costs name unknown agent {agent!r}; known agents: {ids}")
-                continue
-            cost[i, index[agent]] = number(c, f"request {r['id']!r} costs[{agent!r}]", signed=True)
+        cols = [index.get(agent, -1) for agent in costs]
+        if strict and -1 in cols:
+            agent = list(costs)[cols.index(-1)]
+            raise ValueError(f"request {r['id']!r} costs name unknown agent {agent!r}; known agents: {ids}")
+        values = list(costs.values())
+        fast = all(type(c) in (int, float) for c in values)  # plain numbers: checked at once (bools are not)
+        row = np.array(values, dtype=np.float64) if fast else \
+            np.array([number(c, f"request {r['id']!r} costs[{a!r}]", signed=True) for a, c in costs.items()])
+        if not np.isfinite(row).all():
+            agent = list(costs)[int(np.flatnonzero(~np.isfinite(row))[0])]
+            number(costs[agent], f"request {r['id']!r} costs[{agent!r}]", signed=True)  # raises, naming it
+        keep = np.array(cols, dtype=np.int64) >= 0
+        cost[i, np.array(cols, dtype=np.int64)[keep]] = row[keep]
     skilled = np.array([[r.get("skill") is None or r["skill"] in skills[k] for k in ids] for r in rows],
                        dtype=bool).reshape(len(rows), len(ids))
     return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
