@@ -137,3 +137,11 @@ def test_flat_mapping_with_options_and_non_table_errors(tmp_path):
         resolve_config(write(tmp_path, '[solver]\noptions = 3\n'), env={})
     with pytest.raises(TypeError, match=r"\[backends.sa\]"):
         resolve_config(write(tmp_path, '[backends]\nsa = 1\n'), env={})
+
+
+def test_the_gateway_token_variable_is_known():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "ignoring" warning for qiopt's own variables
+        assert resolve_config(None, env={"QIOPT_SERVE_TOKEN": "x"}).backend == "sa"

@@ -100,6 +100,23 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--backend", help="backend name (default: 'sa')")
     demo.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (default: 7)")
     demo.set_defaults(run=_cmd_demo)
+
+    serve = commands.add_parser(
+        "serve", help="run the gateway service over an Allocator (extra 'serve')",
+        description="Serve one qiopt.Allocator over HTTP (POST/DELETE /requests, DELETE/POST /agents, GET "
+        "/state, /health, /metrics). Binds 127.0.0.1 unless --host says otherwise; with QIOPT_SERVE_TOKEN set, "
+        "every call needs 'Authorization: Bearer <token>'.")
+    serve.add_argument("--agents", metavar="FILE", help="JSON list of agent records (or {\"agents\": [...]}); "
+                       "not needed when --state names an existing file")
+    serve.add_argument("--state", metavar="FILE", help="restore the allocator from FILE if it exists, and save it "
+                       "there after every change")
+    serve.add_argument("--config", metavar="FILE", help="TOML config file for the batch solves ([solver] backend, "
+                       "options...)")
+    serve.add_argument("--time-budget", type=float, metavar="S", help="seconds per batch solve")
+    serve.add_argument("--seed", type=int, metavar="N", help="random seed (batch k uses one derived from it)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.set_defaults(run=_cmd_serve)
     return parser
 
 
@@ -123,6 +140,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     result = run_demo(backend=args.backend, seed=args.seed)
     return EXIT_OK if result.solution.feasible else EXIT_INFEASIBLE
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from qiopt.services import Allocator
+    from qiopt.services.gateway import serve
+
+    if args.state and Path(args.state).exists():
+        allocator = Allocator.load(args.state)
+    elif args.agents:
+        data = json.loads(Path(args.agents).read_text(encoding="utf-8"))
+        agents = data["agents"] if isinstance(data, dict) and "agents" in data else data
+        allocator = Allocator(agents, seed=args.seed, time_budget=args.time_budget, config=args.config)
+    else:
+        raise InputError("qiopt serve needs --agents FILE (or --state FILE naming a saved allocator)")
+    print(f"qiopt serve: {len(allocator.agents)} agents, {len(allocator.assignment)} live requests, on "
+          f"http://{args.host}:{args.port}", file=sys.stderr)
+    serve(allocator, host=args.host, port=args.port, state_path=args.state)
+    return EXIT_OK
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:

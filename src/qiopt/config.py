@@ -40,6 +40,7 @@ __all__ = ["DEFAULT_BACKEND", "SolverConfig", "load_config", "parse_config", "re
 DEFAULT_BACKEND = "sa"
 _SOLVER_KEYS = ("backend", "fallback", "time_limit", "options")
 _ENV_KEYS = ("QIOPT_BACKEND", "QIOPT_FALLBACK", "QIOPT_TIME_LIMIT", "QIOPT_CONFIG")
+_OTHER_ENV_KEYS = ("QIOPT_SERVE_TOKEN",)  # qiopt's too, read where they are used (the gateway's token)
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,12 @@ def _table(value: Any, where: str) -> Mapping[str, Any]:
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
-    unknown = sorted(key for key in env if key.startswith("QIOPT_") and key not in _ENV_KEYS)
+    unknown = sorted(key for key in env if key.startswith("QIOPT_") and key not in _ENV_KEYS + _OTHER_ENV_KEYS)
     if unknown:  # another tool's variable, or a typo: never an error, but said once, with a close match
-        names = "; ".join(str(unknown_key_error("environment variable", key, list(_ENV_KEYS))).split(" Valid")[0]
+        known = list(_ENV_KEYS + _OTHER_ENV_KEYS)
+        names = "; ".join(str(unknown_key_error("environment variable", key, known)).split(" Valid")[0]
                           for key in unknown)
-        warnings.warn(f"ignoring {names}. qiopt reads {', '.join(_ENV_KEYS)}", UserWarning, stacklevel=4)
+        warnings.warn(f"ignoring {names}. qiopt reads {', '.join(known)}", UserWarning, stacklevel=4)
     out: dict[str, Any] = {}
     if env.get("QIOPT_BACKEND"):
         out["backend"] = env["QIOPT_BACKEND"].strip()

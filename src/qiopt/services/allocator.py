@@ -51,13 +51,17 @@ from qiopt.problems._data import amounts, capacities, check_keys, number, record
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
 
-__all__ = ["Allocator"]
+__all__ = ["Allocator", "UnknownIdError"]
 
 _AGENT_KEYS = {"capacity", "skills", "name"}
 _REQUEST_KEYS = {"demand", "skill", "costs", "name"}
 _TOL = 1e-9
 _NOT_PLACED = "__not placed__"
 _START_SHARE = 0.2  # of a batch's time budget the LP start may take
+
+
+class UnknownIdError(ValueError, LookupError):
+    """An id that names no live request, or no agent (a ``ValueError``; the gateway answers ``404``)."""
 
 
 class _Batch(AssignmentProblem):
@@ -135,7 +139,7 @@ class Allocator:
             ids = list(request_ids) if not isinstance(request_ids, str | bytes) else [request_ids]
             for rid in ids:
                 if rid not in self._live:
-                    raise ValueError(f"request {rid!r} is not placed; nothing was released")
+                    raise UnknownIdError(f"request {rid!r} is not placed; nothing was released")
             self._apply({}, remove=ids)
 
     def remove_agent(self, agent_id: Hashable) -> dict[Hashable, Hashable | None]:
@@ -143,7 +147,7 @@ class Allocator:
         placements (``None``: no agent has room, and the request is no longer live)."""
         with self._write:
             if agent_id not in self._agents:
-                raise ValueError(f"unknown agent {agent_id!r}; known agents: {list(self._agents)}")
+                raise UnknownIdError(f"unknown agent {agent_id!r}; known agents: {list(self._agents)}")
             moved = [rid for rid, live in self._live.items() if live["agent"] == agent_id]
             rows = [self._live[rid]["request"] for rid in moved]
             placed = self._place(rows, strict=False, without=agent_id) if rows else {}
