@@ -21,7 +21,7 @@ from qiopt.problems import (
     TaskAllocation,
 )
 from qiopt.result import Result
-from qiopt.services import Allocator
+from qiopt.services import Allocator, solve_many
 from qiopt.solve import solve
 
 try:
@@ -31,5 +31,5 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
 
 __all__ = [
     "AffinityClustering", "Allocator", "GraphPartitioning", "LoadBalancing", "MaxCut", "Problem", "Result", "Solution",
-    "SolverConfig", "TaskAllocation", "__version__", "available_backends", "get_backend", "solve",
+    "SolverConfig", "TaskAllocation", "__version__", "available_backends", "get_backend", "solve", "solve_many",
 ]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numbers
 import time
 from collections.abc import Callable, Hashable, Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import dimod
@@ -141,12 +141,11 @@ class AssignmentProblem(Problem):
         if arr.speed is not None:
             squares = {"squares": sp.csr_matrix((arr.pair_size(ii, bb) / arr.speed[bb], (bb, np.arange(nv))),
                                                 shape=(arr.m, nv)), "targets": np.full(arr.m, arr.target)}
-        pairs, items, bins = self._pairs, self.items, self.bins
         return ConstrainedModel(
             nv, linear=arr.pair_cost(ii, bb), quadratic=(v1[both], v2[both], -upper.data[first[both]]),
             offset=self.offset, groups=(ptr, np.arange(nv)), bins=bb, constraints=A,
             upper=arr.capacity[capped], constraint_names=[f"capacity[{self.bins[k]}]" for k in capped],
-            labels=lambda v: ("x", items[pairs[v, 0]], bins[pairs[v, 1]]), **squares)
+            labels=partial(_pair_label, self.items, self.bins, self._pairs), **squares)
 
     @cached_property
     def _bqm(self) -> dimod.BinaryQuadraticModel:
@@ -367,6 +366,11 @@ class AssignmentProblem(Problem):
         sol = self._solution(a)
         sol.details["reference"] = {"method": method, **info}
         return sol
+
+
+def _pair_label(items: list[Hashable], bins: list[Hashable], pairs: np.ndarray, v: int) -> tuple[Any, ...]:
+    """The label ``("x", item, bin)`` of model variable ``v`` (a module function: models pickle, to workers)."""
+    return ("x", items[pairs[v, 0]], bins[pairs[v, 1]])
 
 
 def _preview(ids: list[Hashable], limit: int = 8) -> str:
