@@ -147,6 +147,10 @@ def test_agent_lost_and_added():
     assert moved == {"r3": "b", "r4": None}
     assert alloc.assignment == {"r1": "a", "r2": "a", "r3": "b"} and alloc.loads == {"a": 4.0, "b": 3.0}
     assert [a["id"] for a in alloc.agents] == ["a", "b"]
+    late = alloc.submit([{"id": "r5", "demand": {"c": 1}}, {"id": "r6", "demand": {"a": 2, "c": 1}, "costs": {"c": 0}}])
+    assert late == {"r5": None, "r6": None}  # a client may still name the lost agent: it is just not eligible
+    assert alloc.to_dict()["removed_agents"] == ["c"] and Allocator.from_dict(alloc.to_dict()).to_dict() == \
+        alloc.to_dict()
     alloc.add_agent({"id": "d", "capacity": 2, "skills": ["x"]})
     assert alloc.submit([{"id": "r4", "demand": 1, "skill": "x"}]) == {"r4": "d"}
     assert alloc.loads == {"a": 4.0, "b": 3.0, "d": 1.0}

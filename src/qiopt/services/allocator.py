@@ -86,6 +86,7 @@ class Allocator:
         for row in records(agents, "agents", _AGENT_KEYS):
             self._agents[row["id"]] = _agent(row)
         self._live: dict[Hashable, dict[str, Any]] = {}  # request id -> {"request", "agent", "amount"}
+        self._removed: set[Hashable] = set()  # agents lost: requests may still name them (they are dropped)
         self._batches = 0
         self._write = threading.Lock()  # one writer at a time, for a whole operation
         self._state = threading.Lock()  # held briefly: readers never see half a write
@@ -129,7 +130,7 @@ class Allocator:
             for row in rows:
                 if row["id"] in self._live:
                     raise ValueError(f"request {row['id']!r} is already placed; release it first or use a new id")
-            placed = self._place(rows, strict=True)
+            placed = self._place(rows)
             self._apply(placed, remove=[])
             return {rid: agent for rid, (agent, _) in placed.items()}
 
@@ -150,7 +151,7 @@ class Allocator:
                 raise UnknownIdError(f"unknown agent {agent_id!r}; known agents: {list(self._agents)}")
             moved = [rid for rid, live in self._live.items() if live["agent"] == agent_id]
             rows = [self._live[rid]["request"] for rid in moved]
-            placed = self._place(rows, strict=False, without=agent_id) if rows else {}
+            placed = self._place(rows, without=agent_id) if rows else {}
             self._apply(placed, remove=moved, lost=agent_id)
             return {rid: agent for rid, (agent, _) in placed.items()}
 
@@ -163,6 +164,7 @@ class Allocator:
             parsed = _agent(row)
             with self._state:
                 self._agents[row["id"]] = parsed
+                self._removed.discard(row["id"])
 
     def _apply(self, placed: dict[Hashable, tuple[Hashable | None, dict[str, Any]]], remove: list[Hashable],
                lost: Hashable | None = None) -> None:
@@ -170,6 +172,7 @@ class Allocator:
         with self._state:
             if lost is not None:
                 del self._agents[lost]
+                self._removed.add(lost)
             for rid in remove:
                 del self._live[rid]
             for rid, (agent, live) in placed.items():
@@ -177,14 +180,14 @@ class Allocator:
                     self._live[rid] = live
 
     # -- placing -------------------------------------------------------------------------------------------
-    def _place(self, rows: list[dict[str, Any]], strict: bool, without: Hashable | None = None
+    def _place(self, rows: list[dict[str, Any]], without: Hashable | None = None
                ) -> dict[Hashable, tuple[Hashable | None, Any]]:
         """Solve one batch on the room left of every agent but ``without``; ``{id: (agent or None, live
-        record)}``. ``strict``: the requests are new and may name only known agents (a re-placed request may
-        name a removed one: it is dropped)."""
+        record)}``. A request may name removed agents (and ``without``): they are dropped."""
         started = time.perf_counter()
         ids = [k for k in self._agents if k != without]
-        cost, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in self._agents.items()}, strict)
+        cost, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in self._agents.items()},
+                                         self._removed | {without})
         load = self._loads()
         room = np.array([self._agents[k]["capacity"] - load[k] for k in ids])
         fits = eligible & (size <= room + _TOL * np.maximum(1.0, np.abs(room)))
@@ -240,7 +243,7 @@ class Allocator:
                                  for live in self._live.values()],
                     "backend": self.backend, "seed": self.seed, "time_budget": self.time_budget,
                     "config": self.config if isinstance(self.config, str | Mapping) else None,
-                    "batches": self._batches}
+                    "batches": self._batches, "removed_agents": sorted(self._removed, key=repr)}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_dict` as JSON (ids must be strings or numbers)."""
@@ -255,15 +258,16 @@ class Allocator:
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> Allocator:
         """Rebuild an allocator from :meth:`to_dict`'s data (checked: every placement must fit)."""
-        check_keys(state, {"version", "agents", "requests", "backend", "seed", "time_budget", "config", "batches"},
-                   "allocator state")
+        check_keys(state, {"version", "agents", "requests", "backend", "seed", "time_budget", "config", "batches",
+                           "removed_agents"}, "allocator state")
         out = cls(state["agents"], backend=state.get("backend"), seed=state.get("seed"),
                   time_budget=state.get("time_budget"), config=state.get("config"))
         out._batches = int(state.get("batches", 0))
         entries = state.get("requests", [])
         rows = records([e["request"] for e in entries], "requests", _REQUEST_KEYS) if entries else []
         ids = list(out._agents)
-        _, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in out._agents.items()}, strict=True)
+        out._removed = set(state.get("removed_agents", []))
+        _, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in out._agents.items()}, out._removed)
         for i, (row, entry) in enumerate(zip(rows, entries, strict=True)):
             if entry["agent"] not in out._agents or not eligible[i, ids.index(entry["agent"])]:
                 raise ValueError(f"request {row['id']!r} is placed on {entry['agent']!r}, which cannot take it")
@@ -285,28 +289,34 @@ def _agent(row: dict[str, Any]) -> dict[str, Any]:
     return {"record": row, "capacity": float(capacities([row], "agent")[0]), "skills": set(skill_list(row))}
 
 
-def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[Hashable, set[Any]], strict: bool
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[Hashable, set[Any]],
+              gone: set[Hashable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(cost, size, eligible)``, each ``(requests, agents)``, with every field checked (errors name the
-    request). Not ``strict``: agents the request names that are gone are dropped (a re-placed request)."""
-    known = set(ids)
-    if not strict:
-        rows = [{**r, "demand": {k: v for k, v in r["demand"].items() if k in known}}
-                if isinstance(r.get("demand"), Mapping) else r for r in rows]
+    request). Agents in ``gone`` (removed ones) may still be named: they are dropped; any other name not in
+    ``ids`` is an error."""
     size = np.full((len(rows), len(ids)), np.inf)
     cost = np.zeros((len(rows), len(ids)))
     index = {k: j for j, k in enumerate(ids)}
+
+    def unknown(r: Mapping[str, Any], field: str, names: Any) -> None:
+        for name in names:
+            if name not in index and name not in gone:
+                verb = "name" if field == "costs" else "names"
+                raise ValueError(f"request {r['id']!r} {field} {verb} unknown agent {name!r}; known agents: {ids}")
+
     for i, r in enumerate(rows):
-        if isinstance(r.get("demand"), Mapping) and not r["demand"] and not strict:
-            continue  # every agent it named is gone
-        size[i] = amounts([r], "demand", ids, 1.0, "agent", "request")[0] if ids else size[i]
+        demand = r.get("demand")
+        if isinstance(demand, Mapping) and demand:
+            unknown(r, "demand", demand)
+            r = {**r, "demand": {k: v for k, v in demand.items() if k in index}}
+            if not r["demand"]:
+                continue  # every agent it named is gone: eligible nowhere
+        if ids:
+            size[i] = amounts([r], "demand", ids, 1.0, "agent", "request")[0]
         costs = r.get("costs", {})
         if not isinstance(costs, Mapping):
             raise TypeError(f"request {r['id']!r} costs must be a mapping {{agent: cost}}, got {costs!r}")
-        cols = [index.get(agent, -1) for agent in costs]
-        if strict and -1 in cols:
-            agent = list(costs)[cols.index(-1)]
-            raise ValueError(f"request {r['id']!r} costs name unknown agent {agent!r}; known agents: {ids}")
+        unknown(r, "costs", costs)
         values = list(costs.values())
         fast = all(type(c) in (int, float) for c in values)  # plain numbers: checked at once (bools are not)
         row = np.array(values, dtype=np.float64) if fast else \
@@ -314,8 +324,8 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
         if not np.isfinite(row).all():
             agent = list(costs)[int(np.flatnonzero(~np.isfinite(row))[0])]
             number(costs[agent], f"request {r['id']!r} costs[{agent!r}]", signed=True)  # raises, naming it
-        keep = np.array(cols, dtype=np.int64) >= 0
-        cost[i, np.array(cols, dtype=np.int64)[keep]] = row[keep]
+        cols = np.array([index.get(agent, -1) for agent in costs], dtype=np.int64)
+        cost[i, cols[cols >= 0]] = row[cols >= 0]
     skilled = np.array([[r.get("skill") is None or r["skill"] in skills[k] for k in ids] for r in rows],
                        dtype=bool).reshape(len(rows), len(ids))
     return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
