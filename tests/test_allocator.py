@@ -230,3 +230,17 @@ def test_bad_costs_are_named(costs, error, match):
     with pytest.raises(error, match=match):
         alloc.submit([{"id": "r", "costs": costs}])
     assert alloc.assignment == {} and alloc.submit([{"id": "r", "costs": {"a": 2, "b": np.float64(1.5)}}]) == {"r": "b"}
+
+
+def test_rebalance_moves_only_when_it_pays():
+    agents = [{"id": "a", "capacity": 4}, {"id": "b", "capacity": 4}]
+    alloc = Allocator(agents, seed=4)
+    assert alloc.submit([{"id": "r1", "demand": 2, "costs": {"a": 1, "b": 9}},
+                         {"id": "r2", "demand": 2, "costs": {"a": 1, "b": 9}}]) == {"r1": "a", "r2": "a"}
+    assert alloc.submit([{"id": "r3", "demand": 4, "costs": {"a": 0, "b": 20}}]) == {"r3": "b"}  # a is full
+    assert alloc.rebalance(migration_cost=5) == {}  # 1 + 1 + 20 = 22 now; moving all costs 0 + 9 + 9 + 15 = 33
+    assert alloc.rebalance(migration_cost=1) == {"r1": "b", "r2": "b", "r3": "a"}  # 0 + 9 + 9 + 3 = 21 < 22
+    assert alloc.loads == {"a": 4.0, "b": 4.0} and alloc.last_info["moved"] == 3
+    with pytest.raises(ValueError, match="migration_cost"):
+        alloc.rebalance(migration_cost=-1)
+    assert Allocator(agents).rebalance() == {}

@@ -60,7 +60,9 @@ def test_routes_end_to_end(tmp_path):
         assert http.request("DELETE", "/requests", json={"ids": ["r1"]}).json() == {"released": 1}
         assert http.post("/agents", json={"id": "c", "capacity": 5, "skills": ["visa"]}).status_code == 201
         assert http.delete("/agents/b").json() == {"placements": {"r2": "c"}}
-        assert Allocator.load(state).assignment == {"r2": "c"}  # saved after every change
+        assert http.post("/rebalance", json={"migration_cost": 0.5}).status_code == 200
+        assert http.post("/rebalance", json={"migration_cost": "x"}).status_code == 400
+        assert Allocator.load(state).assignment == alloc.assignment  # saved after every change
         text = http.get("/metrics").text
     assert 'qiopt_requests_total{route="/requests",status="200"} 3' in text
     assert 'qiopt_agent_load{agent="c"} 2' in text and 'qiopt_agent_load{agent="a"} 0' in text

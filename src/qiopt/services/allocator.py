@@ -65,13 +65,21 @@ class UnknownIdError(ValueError, LookupError):
 
 
 class _Batch(AssignmentProblem):
-    """One batch: requests → agents (with room) and the "not placed" bin; reads start greedy and from the LP."""
+    """One batch: requests → agents (with room), with or without the "not placed" bin; reads start from the
+    ``current`` placement when there is one, greedy, and from the LP."""
 
     item_kind, bin_kind = "request", "agent"
 
+    def __init__(self, items: list[Hashable], bins: list[Hashable], arrays: AssignmentArrays,
+                 current: np.ndarray | None = None) -> None:
+        super().__init__(items, bins, arrays)
+        self.current = current
+
     def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
-        greedy = self._state_of(ref.greedy_cheapest(self.arrays)[0])
-        return ([] if greedy is None else [("greedy", greedy)]) + self.lp_start(time_limit)
+        named = [] if self.current is None else [("current", self.current)]
+        named.append(("greedy", ref.greedy_cheapest(self.arrays)[0]))
+        states = [(name, self._state_of(a)) for name, a in named]
+        return [(name, x) for name, x in states if x is not None] + self.lp_start(time_limit)
 
 
 class Allocator:
@@ -166,6 +174,31 @@ class Allocator:
                 self._agents[row["id"]] = parsed
                 self._removed.discard(row["id"])
 
+    def rebalance(self, migration_cost: float = 1.0) -> dict[Hashable, Hashable]:
+        """Place every live request again at least cost plus ``migration_cost`` for each one that moves (the
+        stream's re-balancing, run when you call it: placed requests otherwise stay put). Every request stays
+        placed and no capacity is exceeded; the answer is never worse than the current placement, which
+        starts the reads. Returns ``{request id: new agent}`` for the requests that moved."""
+        with self._write:
+            move = number(migration_cost, "migration_cost")
+            if not self._live:
+                return {}
+            started = time.perf_counter()
+            ids = list(self._agents)
+            rows = [live["request"] for live in self._live.values()]
+            cost, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in self._agents.items()},
+                                             self._removed)
+            current = np.array([ids.index(live["agent"]) for live in self._live.values()])
+            room = np.array([self._agents[k]["capacity"] for k in ids])
+            fits = eligible & (size <= room + _TOL * np.maximum(1.0, np.abs(room)))
+            moved_cost = cost + move * (np.arange(len(ids))[None, :] != current[:, None])
+            chosen = self._solve(moved_cost, size, fits, room, [r["id"] for r in rows], current=current)
+            self.last_info |= {"moved": int((chosen != current).sum()), "seconds": time.perf_counter() - started}
+            placed = {r["id"]: (ids[k], {"request": r, "agent": ids[k], "amount": float(size[i, k])})
+                      for i, (r, k) in enumerate(zip(rows, chosen, strict=True)) if k != current[i]}
+            self._apply(placed, remove=[])
+            return {rid: agent for rid, (agent, _) in placed.items()}
+
     def _apply(self, placed: dict[Hashable, tuple[Hashable | None, dict[str, Any]]], remove: list[Hashable],
                lost: Hashable | None = None) -> None:
         """One write, seen whole by readers: ``remove`` requests (and the ``lost`` agent), add ``placed``."""
@@ -207,19 +240,27 @@ class Allocator:
         return out
 
     def _solve(self, cost: np.ndarray, size: np.ndarray, fits: np.ndarray, room: np.ndarray,
-               names: list[Hashable]) -> np.ndarray:
-        """The engine on the batch with a "not placed" bin; the agent index of each request (``-1``: none)."""
+               names: list[Hashable], current: np.ndarray | None = None) -> np.ndarray:
+        """The engine on the batch; the agent index of each request (``-1``: none). New requests get a "not
+        placed" bin; with a feasible ``current`` placement (re-balancing) every request stays placed and the
+        current placement is the fallback answer."""
         import qiopt
 
-        # placing one more request changes the others' cost by at most Σ_i (max(0, hi_i) − min(0, lo_i)): a
-        # "not placed" price above it makes every answer with more requests placed cheaper
-        spread = np.where(fits, cost, np.nan)
-        big = 1.0 + float(np.sum(np.maximum(np.nanmax(spread, axis=1), 0) - np.minimum(np.nanmin(spread, axis=1), 0)))
         m = len(room)
-        arrays = AssignmentArrays(np.c_[np.where(fits, cost, np.inf), np.full(len(cost), big)],
-                                  np.c_[np.where(fits, size, 0.0), np.zeros(len(cost))], np.r_[room, np.inf],
-                                  sp.csr_matrix((len(cost), len(cost))))
-        batch = _Batch(names, [*range(m), _NOT_PLACED], arrays)
+        if current is None:
+            # placing one more request changes the others' cost by at most Σ_i (max(0, hi_i) − min(0, lo_i)):
+            # a "not placed" price above it makes every answer with more requests placed cheaper
+            spread = np.where(fits, cost, np.nan)
+            big = 1.0 + float(np.sum(np.maximum(np.nanmax(spread, axis=1), 0)
+                                     - np.minimum(np.nanmin(spread, axis=1), 0)))
+            arrays = AssignmentArrays(np.c_[np.where(fits, cost, np.inf), np.full(len(cost), big)],
+                                      np.c_[np.where(fits, size, 0.0), np.zeros(len(cost))], np.r_[room, np.inf],
+                                      sp.csr_matrix((len(cost), len(cost))))
+            batch = _Batch(names, [*range(m), _NOT_PLACED], arrays)
+        else:
+            arrays = AssignmentArrays(np.where(fits, cost, np.inf), np.where(fits, size, 0.0), room,
+                                      sp.csr_matrix((len(cost), len(cost))))
+            batch = _Batch(names, list(range(m)), arrays, current)
         seed = None if self.seed is None else \
             int(np.random.SeedSequence([int(self.seed), self._batches]).generate_state(1, np.uint64)[0] >> 1)
         self._batches += 1
@@ -229,8 +270,9 @@ class Allocator:
         self.last_result = result
         a = batch._as_array(result.solution)
         source = result.solution.details.get("source", result.backend)
-        if not result.solution.feasible or (a < 0).any():  # never exceed a capacity: the greedy answer instead
-            a, source = ref.greedy_cheapest(arrays)[0], "greedy (the engine's answer was infeasible)"
+        if not result.solution.feasible or (a < 0).any():  # never exceed a capacity: a safe answer instead
+            a, source = (ref.greedy_cheapest(arrays)[0], "greedy (the engine's answer was infeasible)") \
+                if current is None else (current, "current placement (the engine's answer was infeasible)")
         self.last_info = {"source": source}
         return np.where(a >= m, -1, a)
 

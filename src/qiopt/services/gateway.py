@@ -8,6 +8,7 @@ for any other server. JSON in and out:
 ``DELETE /requests``      ``{"ids": [...]}`` → ``{"released": n}``
 ``DELETE /agents/{id}``   → ``{"placements": {id: agent}}`` (the lost agent's requests, placed again)
 ``POST /agents``          an agent record → ``201 {"added": id}``
+``POST /rebalance``       ``{"migration_cost": c}`` (optional) → ``{"moved": {id: agent}}``
 ``GET /state``            the allocator's state (:meth:`Allocator.to_dict`)
 ``GET /health``           ``{"status": "ok", "agents": m, "requests": n}``
 ``GET /metrics``          Prometheus text: requests by route and status, latency histogram, load per agent
@@ -171,6 +172,15 @@ def create_app(allocator: Allocator, *, token: str | None = None, state_path: st
         await run_in_threadpool(save)
         return JSONResponse({"added": record.get("id")}, status_code=201)
 
+    async def rebalance(request: Any) -> Any:
+        data = await body(request) if await request.body() else {}
+        cost = data.get("migration_cost", 1.0) if isinstance(data, dict) else None
+        if cost is None:
+            raise TypeError("POST /rebalance takes {\"migration_cost\": number} (or no body: 1.0)")
+        moved = await run_in_threadpool(allocator.rebalance, cost)
+        await run_in_threadpool(save)
+        return JSONResponse({"moved": moved})
+
     async def state(request: Any) -> Any:
         return JSONResponse(allocator.to_dict())
 
@@ -186,6 +196,7 @@ def create_app(allocator: Allocator, *, token: str | None = None, state_path: st
               Route("/requests", endpoint("/requests", release), methods=["DELETE"]),
               Route("/agents/{agent_id}", endpoint("/agents/{id}", remove_agent), methods=["DELETE"]),
               Route("/agents", endpoint("/agents", add_agent), methods=["POST"]),
+              Route("/rebalance", endpoint("/rebalance", rebalance), methods=["POST"]),
               Route("/state", endpoint("/state", state), methods=["GET"]),
               Route("/health", endpoint("/health", health), methods=["GET"]),
               Route("/metrics", endpoint("/metrics", metrics_text), methods=["GET"])]
