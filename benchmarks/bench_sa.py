@@ -191,8 +191,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timings per measurement; the best is kept")
     args = parser.parse_args(argv)
     folder = data_dir(args.data)
-    if folder is None:
-        return 0
     if args.quick:
         speed, reads, sweeps = ["G1", "bqp250-1"], 128, 500
         targets, with_dwave, time_limit = ["G1", "bqp100-1"], False, 1.0

@@ -23,13 +23,13 @@ __all__ = ["DEFAULT_DATA", "data_dir", "load_beasley", "load_gset"]
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 
 
-def data_dir(path: str | Path | None = None) -> Path | None:
-    """The instance folder (``path`` or the default), or ``None`` with a message printed if it is absent."""
+def data_dir(path: str | Path | None = None) -> Path:
+    """The instance folder (``path`` or the default). Missing data is an error (the script exits with status 1
+    and says where it looked), never a silent success."""
     folder = Path(path) if path is not None else DEFAULT_DATA
     if not (folder / "gset").is_dir():
-        print(f"benchmark instances not found in {folder} (expected gset/ and bqp/ folders); "
-              "pass --data FOLDER to point at a copy of the shared benchmarks. Skipping.")
-        return None
+        raise SystemExit(f"benchmark instances not found in {folder} (expected gset/ and bqp/ folders); "
+                         "pass --data FOLDER to point at a copy of the shared benchmarks")
     return folder
 
 
