@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_BACKEND", "SolverConfig", "load_config", "parse_config", "re
 DEFAULT_BACKEND = "sa"
 _SOLVER_KEYS = ("backend", "fallback", "time_limit", "options")
 _ENV_KEYS = ("QIOPT_BACKEND", "QIOPT_FALLBACK", "QIOPT_TIME_LIMIT", "QIOPT_CONFIG")
-_OTHER_ENV_KEYS = ("QIOPT_SERVE_TOKEN",)  # qiopt's too, read where they are used (the gateway's token)
+_OTHER_ENV_KEYS = ("QIOPT_SERVE_TOKEN", "QIOPT_NUM_THREADS")  # qiopt's too, read where used (gateway, threads)
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,25 @@ def test_other_backends_get_the_sound_qubo():
     result = qiopt.solve(p, backend="exact")
     assert result.solution.feasible and result.solution.objective == pytest.approx(brute_force(p))
     assert result.solution.details["source"].startswith("exact sample")
+
+
+def test_concurrent_solves_share_the_thread_budget_and_keep_their_answers(monkeypatch):
+    import threading
+
+    from qiopt import threads as budget
+
+    monkeypatch.setenv(budget.VARIABLE, "4")
+    problems = [TaskAllocation.random(40, 5, seed=s) for s in range(4)]
+    alone = [qiopt.solve(p, seed=s, num_sweeps=200) for s, p in enumerate(problems)]
+    assert all(r.info["threads"] == 4 for r in alone)  # alone, a solve takes the whole budget
+    together: list = [None] * 4
+    workers = [threading.Thread(target=lambda k=k: together.__setitem__(
+        k, qiopt.solve(problems[k], seed=k, num_sweeps=200))) for k in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert [r.solution.assignment for r in together] == [r.solution.assignment for r in alone]
+    monkeypatch.setenv(budget.VARIABLE, "zero")
+    with pytest.raises(ValueError, match="QIOPT_NUM_THREADS"):
+        qiopt.solve(problems[0], seed=0, num_sweeps=10)

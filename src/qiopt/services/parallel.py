@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from qiopt.threads import default_threads
+
 __all__ = ["solve_many"]
 
 
@@ -52,9 +54,9 @@ def solve_many(models: Sequence[Any], *, seeds: Sequence[int | None] | None = No
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        workers = min(len(items), _cores())
+        workers = min(len(items), default_threads())
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return _gather(pool, items, seeds, options, max(1, _cores() // workers))
+            return _gather(pool, items, seeds, options, max(1, default_threads() // workers))
     if isinstance(executor, str):
         if executor != "dask":
             raise ValueError(f"executor must be None, an Executor, a distributed.Client or 'dask', got {executor!r}")
@@ -109,10 +111,6 @@ def _derived(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([int(seed), k]).generate_state(1, np.uint64)[0] >> 1)
 
 
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def _is_dask(executor: Any) -> bool:
     return type(executor).__module__.split(".")[0] == "distributed"
 
@@ -123,5 +121,5 @@ def _local_dask() -> tuple[Any, Any]:
     except ImportError:
         raise ImportError("executor='dask' needs the 'distributed' extra: python3 -m pip install "
                           "'qiopt[distributed]'") from None
-    cluster = LocalCluster(n_workers=_cores(), threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=default_threads(), threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(cluster), cluster

@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,7 @@ from qiopt.options import (
     seed_value,
 )
 from qiopt.progress import reporter
+from qiopt.threads import lease
 
 __all__ = ["SimulatedAnnealingBackend", "SimulatedAnnealingOptions"]
 
@@ -91,7 +91,8 @@ class SimulatedAnnealingOptions(Options):
         check=one_of("random", "tile", "none"))
     time_limit: float | None = option(None, "Seconds: anneal batches of reads sized to end by then; keep the best.",
                                       check=optional(positive_float))
-    num_threads: int | None = option(None, "Threads for reads (default: all cores); results do not depend on it.",
+    num_threads: int | None = option(None, "Threads for reads (default: what the process's thread budget has "
+                                     "free, see qiopt.threads); results do not depend on it.",
                                      check=optional(positive_int))
     polish: bool = option(True, "Steepest descent to a local minimum after annealing.", check=one_of(True, False))
     randomize_order: bool = option(False, "Visit variables in a random order each sweep.",
@@ -121,10 +122,15 @@ class SimulatedAnnealingBackend(Backend):
         return options.replace(num_reads=options.num_reads or _BQM_READS, num_sweeps=options.num_sweeps or _SWEEPS)
 
     def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
+        with lease(options.num_threads) as threads:  # the process's thread budget, shared with other solves
+            out = self._anneal(model, options, threads)
+        out.info["threads"] = threads
+        return out
+
+    def _anneal(self, model: CompactModel, options: Any, threads: int) -> RunOutput:
         from qiopt.backends.annealing import kernels, schedule
 
         betas, beta_range = _betas(model, options, schedule)
-        threads = options.num_threads or _usable_cores()
         gibbs = options.proposal_acceptance_criteria == "Gibbs"
         warm = _initial_spins(model, options.initial_states)
         deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
@@ -198,13 +204,14 @@ class SimulatedAnnealingBackend(Backend):
         options = options.replace(num_reads=options.num_reads or _ENGINE_READS,
                                   num_sweeps=options.num_sweeps or (_MAX_TIMED_SWEEPS if timed else _SWEEPS))
         t1 = time.perf_counter_ns()
-        run = anneal_constrained(
-            model, num_reads=options.num_reads, num_sweeps=options.num_sweeps, seed=options.seed,
-            beta_range=options.beta_range, time_limit=options.time_limit,
-            num_threads=options.num_threads or _usable_cores(), polish=options.polish,
-            swap_probability=options.swap_probability,
-            initial_states=starts if options.initial_states is None else
-            _samples_in_order(options.initial_states, model.sample_labels))
+        with lease(options.num_threads) as threads:  # the process's thread budget, shared with other solves
+            run = anneal_constrained(
+                model, num_reads=options.num_reads, num_sweeps=options.num_sweeps, seed=options.seed,
+                beta_range=options.beta_range, time_limit=options.time_limit, num_threads=threads,
+                polish=options.polish, swap_probability=options.swap_probability,
+                initial_states=starts if options.initial_states is None else
+                _samples_in_order(options.initial_states, model.sample_labels))
+        run.info["threads"] = threads
         t2 = time.perf_counter_ns()
         feasible, satisfied = model.feasible_rows(run.states)
         order = np.lexsort((run.objective, ~feasible))
@@ -238,11 +245,6 @@ def _samples_in_order(initial_states: Any, labels: Any) -> np.ndarray | None:
         raise ValueError("option 'initial_states' must give a value for every variable of the model and no "
                          f"other; the model has {len(labels)} variables")
     return array if array.shape[0] else None
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on (the affinity mask where the OS has one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _betas(model: CompactModel, options: Any, schedule: Any) -> tuple[np.ndarray, tuple[float, float]]:
