@@ -25,20 +25,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-
-
-def batches(args: argparse.Namespace) -> list[list[dict]]:
-    rng = np.random.default_rng(1)
-    where, price = rng.random((args.agents, 2)), rng.uniform(1, 3, args.agents)
-    out = []
-    for b in range(args.batches):
-        at = rng.random((args.size, 2))
-        cost = price + 10 * np.linalg.norm(at[:, None, :] - where[None, :, :], axis=2)
-        demand = rng.integers(1, 6, args.size)
-        out.append([{"id": f"r{b}-{i}", "demand": int(demand[i]),
-                     "costs": {f"a{k}": round(float(cost[i, k]), 3) for k in range(args.agents)}}
-                    for i in range(args.size)])
-    return out
+from bench_stream import stream as make_stream
 
 
 def main() -> None:
@@ -49,17 +36,15 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=0.02, help="the allocator's time_budget per batch")
     parser.add_argument("--seconds", type=float, default=120.0)
     args = parser.parse_args()
-    capacity = float(np.ceil(1.1 * 2 * args.size * 3.0 / args.agents))
+    agents, stream = make_stream(args)  # the stream benchmark's agents and requests, at this batch size
     work = Path(tempfile.mkdtemp())
-    (work / "agents.json").write_text(json.dumps([{"id": f"a{k}", "capacity": capacity}
-                                                  for k in range(args.agents)]))
+    (work / "agents.json").write_text(json.dumps(agents))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "QIOPT_SERVE_TOKEN"}
     server = subprocess.Popen([sys.executable, "-m", "qiopt", "serve", "--agents", str(work / "agents.json"),
                                "--seed", "1", "--time-budget", str(args.budget), "--port", str(port)], env=env)
-    stream = batches(args)
     latency, placed, none, previous = [], 0, 0, []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
@@ -75,7 +60,7 @@ def main() -> None:
             http.post("/requests", json=[{"id": "warm-up", "demand": 1}])  # compiles the kernels; not timed
             http.request("DELETE", "/requests", json={"ids": ["warm-up"]})
             started = time.perf_counter()
-            for batch in stream:
+            for batch in stream[1:]:
                 t = time.perf_counter()
                 response = http.post("/requests", json=batch)
                 latency.append(time.perf_counter() - t)
