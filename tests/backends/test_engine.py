@@ -132,7 +132,7 @@ def test_concurrent_solves_share_the_thread_budget_and_keep_their_answers(monkey
     monkeypatch.setenv(budget.VARIABLE, "4")
     problems = [TaskAllocation.random(40, 5, seed=s) for s in range(4)]
     alone = [qiopt.solve(p, seed=s, num_sweeps=200) for s, p in enumerate(problems)]
-    assert all(r.info["threads"] == 4 for r in alone)  # alone, a solve takes the whole budget
+    assert all(r.info["num_threads"] == 4 for r in alone)  # alone, a solve takes the whole budget
     together: list = [None] * 4
     workers = [threading.Thread(target=lambda k=k: together.__setitem__(
         k, qiopt.solve(problems[k], seed=k, num_sweeps=200))) for k in range(4)]

@@ -42,6 +42,7 @@ __all__ = ["SimulatedAnnealingBackend", "SimulatedAnnealingOptions"]
 
 _BQM_READS, _ENGINE_READS, _SWEEPS = 64, 4, 1000
 _MAX_TIMED_SWEEPS = 10**7  # a time-limited engine run is bounded by its deadline, not by sweeps
+_BATCH_MARGIN = 0.85  # share of the time left a time-limited BQM batch is sized to fill
 
 
 def _beta_range(name: str, value: Any) -> tuple[float, float] | None:
@@ -123,9 +124,7 @@ class SimulatedAnnealingBackend(Backend):
 
     def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
         with lease(options.num_threads) as threads:  # the process's thread budget, shared with other solves
-            out = self._anneal(model, options, threads)
-        out.info["threads"] = threads
-        return out
+            return self._anneal(model, options, threads)
 
     def _anneal(self, model: CompactModel, options: Any, threads: int) -> RunOutput:
         from qiopt.backends.annealing import kernels, schedule
@@ -154,11 +153,12 @@ class SimulatedAnnealingBackend(Backend):
                 bar.set_postfix_str(f"{done} reads")
                 if deadline is None:
                     break
-                reads = min(largest, int((deadline - now) * reads / max(now - started, 1e-9)))
+                # the next batch sized to end by the deadline, with a margin: a batch's cost grows in whole
+                # lockstep blocks, not per read (measured on G22: without it, 1 s calls took up to 1.16 s)
+                reads = min(largest, int(_BATCH_MARGIN * (deadline - now) * reads / max(now - started, 1e-9)))
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
                 "num_batches": batch, "num_reads_annealed": done, "num_threads": threads}
         return RunOutput(best, info)
-
 
     def sample_constrained(self, model: ConstrainedModel, **overrides: Any) -> dimod.SampleSet:
         """Anneal a :class:`~qiopt.constrained.ConstrainedModel`; the sample set is over ``model.sample_labels``, with
@@ -211,7 +211,7 @@ class SimulatedAnnealingBackend(Backend):
                 polish=options.polish, swap_probability=options.swap_probability,
                 initial_states=starts if options.initial_states is None else
                 _samples_in_order(options.initial_states, model.sample_labels))
-        run.info["threads"] = threads
+        run.info["num_threads"] = threads
         t2 = time.perf_counter_ns()
         feasible, satisfied = model.feasible_rows(run.states)
         order = np.lexsort((run.objective, ~feasible))
