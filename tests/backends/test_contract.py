@@ -13,8 +13,11 @@ from tests.conftest import FAST_OPTIONS
 import qiopt
 from qiopt.testing import assert_backend_contract
 
-USABLE = [name for name, info in qiopt.available_backends().items() if info.usable]
-QUICK = [name for name in USABLE if name in ("sa", "exact")]
+_INFO = qiopt.available_backends()
+USABLE = [name if info.usable else pytest.param(name, marks=pytest.mark.skip(
+    reason=f"backend {name!r} is not usable here: {info.install_hint or info.summary}"))
+    for name, info in _INFO.items()]  # an unusable backend is a reported skip, never silently dropped
+QUICK = [name for name in ("sa", "exact") if _INFO[name].usable]
 
 
 def make(name):
