@@ -186,11 +186,11 @@ class Allocator:
             started = time.perf_counter()
             ids = list(self._agents)
             rows = [live["request"] for live in self._live.values()]
-            cost, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in self._agents.items()},
-                                             self._removed)
-            current = np.array([ids.index(live["agent"]) for live in self._live.values()])
+            cost, size, eligible = self._matrices(rows, ids, self._removed)
+            column = {k: j for j, k in enumerate(ids)}
+            current = np.array([column[live["agent"]] for live in self._live.values()])
             room = np.array([self._agents[k]["capacity"] for k in ids])
-            fits = eligible & (size <= room + _TOL * np.maximum(1.0, np.abs(room)))
+            fits = eligible & _within(size, room)
             moved_cost = cost + move * (np.arange(len(ids))[None, :] != current[:, None])
             chosen = self._solve(moved_cost, size, fits, room, [r["id"] for r in rows], current=current)
             self.last_info |= {"moved": int((chosen != current).sum()), "seconds": time.perf_counter() - started}
@@ -213,17 +213,21 @@ class Allocator:
                     self._live[rid] = live
 
     # -- placing -------------------------------------------------------------------------------------------
+    def _matrices(self, rows: list[dict[str, Any]], ids: list[Hashable], gone: set[Hashable]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_matrices` of ``rows`` on the agents ``ids``, with their skills."""
+        return _matrices(rows, ids, {k: self._agents[k]["skills"] for k in ids}, gone)
+
     def _place(self, rows: list[dict[str, Any]], without: Hashable | None = None
                ) -> dict[Hashable, tuple[Hashable | None, Any]]:
         """Solve one batch on the room left of every agent but ``without``; ``{id: (agent or None, live
         record)}``. A request may name removed agents (and ``without``): they are dropped."""
         started = time.perf_counter()
         ids = [k for k in self._agents if k != without]
-        cost, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in self._agents.items()},
-                                         self._removed | {without})
+        cost, size, eligible = self._matrices(rows, ids, self._removed | {without})
         load = self._loads()
         room = np.array([self._agents[k]["capacity"] - load[k] for k in ids])
-        fits = eligible & (size <= room + _TOL * np.maximum(1.0, np.abs(room)))
+        fits = eligible & _within(size, room)
         chosen = np.full(len(rows), -1)
         todo = np.flatnonzero(fits.any(axis=1))
         self.last_info = {"source": "nothing to solve", "placed": 0}
@@ -308,13 +312,14 @@ class Allocator:
         entries = state.get("requests", [])
         rows = records([e["request"] for e in entries], "requests", _REQUEST_KEYS) if entries else []
         ids = list(out._agents)
+        column = {k: j for j, k in enumerate(ids)}
         out._removed = set(state.get("removed_agents", []))
-        _, size, eligible = _matrices(rows, ids, {k: a["skills"] for k, a in out._agents.items()}, out._removed)
+        _, size, eligible = out._matrices(rows, ids, out._removed)
         for i, (row, entry) in enumerate(zip(rows, entries, strict=True)):
-            if entry["agent"] not in out._agents or not eligible[i, ids.index(entry["agent"])]:
+            k = column.get(entry["agent"])
+            if k is None or not eligible[i, k]:
                 raise ValueError(f"request {row['id']!r} is placed on {entry['agent']!r}, which cannot take it")
-            out._live[row["id"]] = {"request": row, "agent": entry["agent"],
-                                    "amount": float(size[i, ids.index(entry["agent"])])}
+            out._live[row["id"]] = {"request": row, "agent": entry["agent"], "amount": float(size[i, k])}
         over = [k for k, v in out._loads().items() if v > out._agents[k]["capacity"] * (1 + _TOL) + _TOL]
         if over:
             raise ValueError(f"the saved placements exceed the capacity of agents {over}")
@@ -373,6 +378,11 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
     return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
 
 
+def _within(size: np.ndarray, room: np.ndarray) -> np.ndarray:
+    """Where ``size`` fits in ``room``, up to round-off (relative :data:`_TOL`)."""
+    return size <= room + _TOL * np.maximum(1.0, np.abs(room))
+
+
 def _fill(chosen: np.ndarray, size: np.ndarray, fits: np.ndarray, cost: np.ndarray, room: np.ndarray) -> int:
     """Place each request left out (largest first) on its cheapest agent that still has room; returns how
     many it placed. After it, a request is left out only when no eligible agent has room for it."""
@@ -383,7 +393,7 @@ def _fill(chosen: np.ndarray, size: np.ndarray, fits: np.ndarray, cost: np.ndarr
         raise RuntimeError("internal error: a batch placement exceeds a capacity")
     filled = 0
     for i in sorted(np.flatnonzero(chosen < 0), key=lambda i: -size[i].max(initial=0.0)):
-        ok = fits[i] & (size[i] <= left + _TOL * np.maximum(1.0, np.abs(left)))
+        ok = fits[i] & _within(size[i], left)
         if ok.any():
             k = int(np.argmin(np.where(ok, cost[i], math.inf)))
             chosen[i], left[k], filled = k, left[k] - size[i, k], filled + 1
