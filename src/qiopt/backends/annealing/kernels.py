@@ -172,12 +172,28 @@ def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: 
             states[lo + r, i] = np.int8(S[i, r])
 
 
+@nb.njit(inline="always", **_JIT)
+def _lower(gain: np.ndarray, a: int, b: int) -> int:
+    """The index of the smaller gain (``a < b``, so ties go to the lower index, as ``np.argmin``); -1 = empty."""
+    if a < 0:
+        return b
+    if b < 0:
+        return a
+    return a if gain[a] <= gain[b] else b
+
+
 @nb.njit(**_JIT)
 def _descend(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, states: np.ndarray,
              lo: int, hi: int, tol: float) -> None:
-    """Steepest single-flip descent of reads ``states[lo:hi]`` (float64 fields)."""
+    """Steepest single-flip descent of reads ``states[lo:hi]`` (float64 fields). The steepest flip comes from a
+    tournament tree over the gains (the root holds the index of the smallest; ties go to the lower index), so
+    a flip costs O(degree · log n), not an O(n) scan, and the moves are those of ``np.argmin``."""
     n = states.shape[1]
     gain = np.empty(n, np.float64)  # dE of flipping i: -2 s_i f_i
+    size = 1
+    while size < n:
+        size *= 2
+    tree = np.full(2 * size, -1, np.int64)
     for r in range(lo, hi):
         s = states[r]
         for i in range(n):
@@ -185,15 +201,29 @@ def _descend(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nd
             for k in range(indptr[i], indptr[i + 1]):
                 f += data[k] * s[indices[k]]
             gain[i] = -2.0 * s[i] * f
-        while True:
-            i = np.argmin(gain)
+            tree[size + i] = i
+        for node in range(size - 1, 0, -1):
+            tree[node] = _lower(gain, tree[2 * node], tree[2 * node + 1])
+        while n > 0:
+            i = tree[1]
             if gain[i] >= -tol:
                 break
             s[i] = -s[i]
             gain[i] = -gain[i]
+            _rise(tree, gain, size + i)
             for k in range(indptr[i], indptr[i + 1]):
                 j = indices[k]
                 gain[j] -= 4.0 * data[k] * s[i] * s[j]
+                _rise(tree, gain, size + j)
+
+
+@nb.njit(inline="always", **_JIT)
+def _rise(tree: np.ndarray, gain: np.ndarray, leaf: int) -> None:
+    """Recompute the tournament from ``leaf``'s parent up to the root after its gain changed."""
+    node = leaf // 2
+    while node >= 1:
+        tree[node] = _lower(gain, tree[2 * node], tree[2 * node + 1])
+        node //= 2
 
 
 def _check(cm: CompactModel, states: np.ndarray, num_threads: int) -> None:
