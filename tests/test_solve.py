@@ -103,3 +103,22 @@ def test_bad_option_is_named_before_solving():
 def test_reference_needs_problem():
     with pytest.raises(ValueError, match="Problem"):
         qiopt.solve({(0, 0): 1.0}, reference="milp")
+
+
+def test_reference_has_its_own_time_limit(monkeypatch):
+    from qiopt.problems import TaskAllocation
+
+    p = TaskAllocation.random(8, 2, seed=1)
+    seen = []
+    original = type(p).reference
+
+    def spy(self, method="milp", time_limit=None):
+        seen.append(time_limit)
+        return original(self, method, time_limit)
+
+    monkeypatch.setattr(type(p), "reference", spy)
+    result = qiopt.solve(p, seed=1, time_limit=0.5, reference="milp", reference_time_limit=7)
+    qiopt.solve(p, seed=1, time_limit=0.5, reference="milp")
+    assert seen == [7.0, 0.5] and result.info["reference_seconds"] >= 0
+    with pytest.raises(ValueError, match="reference_time_limit"):
+        qiopt.solve(p, seed=1, reference="milp", reference_time_limit=0)

@@ -37,6 +37,7 @@ from qiopt.backends.registry import backend_class, get_backend
 from qiopt.config import SolverConfig, resolve_config
 from qiopt.constrained.model import ConstrainedModel
 from qiopt.model import CompactModel, _validate, as_bqm
+from qiopt.problems._data import number
 from qiopt.problems.base import Problem
 from qiopt.progress import enabled as progress_enabled
 from qiopt.result import Result
@@ -52,8 +53,8 @@ _START_SHARE = 0.2  # of a structured solve's time_limit the problem's starts ma
 def solve(model: Any, *, backend: str | None = None,
           config: str | os.PathLike[str] | SolverConfig | dict[str, Any] | None = None,
           fallback: list[str] | tuple[str, ...] | None = None, time_limit: float | None = None,
-          reference: str | None = None, progress: bool | None = None, starts: bool = True, search: bool = True,
-          **options: Any) -> Result:
+          reference: str | None = None, reference_time_limit: float | None = None, progress: bool | None = None,
+          starts: bool = True, search: bool = True, **options: Any) -> Result:
     """Solve ``model`` with the configured backend and return a :class:`~qiopt.result.Result`.
 
     Args:
@@ -68,6 +69,8 @@ def solve(model: Any, *, backend: str | None = None,
             for, is not part of it: it gets its own ``time_limit`` and its time is reported apart.
         reference: for a problem, a classical reference method (e.g. ``"milp"``, ``"greedy"``) to compare with;
             the answer goes to ``Result.reference`` and the relative gap to ``Result.gap``.
+        reference_time_limit: seconds for the reference alone (default: ``time_limit``); never part of
+            ``time_limit``, and its time is ``info["reference_seconds"]``.
         progress: show a progress bar for long solves (True), never (False), or only on a terminal (None).
         starts: on the structured path, start the engine's reads from the problem's own starts (its
             :meth:`~qiopt.problems.base.Problem.structured_starts`: an LP relaxation for task allocation, greedy
@@ -82,6 +85,8 @@ def solve(model: Any, *, backend: str | None = None,
     problem = model if isinstance(model, Problem) else None
     if reference is not None and problem is None:
         raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
+    if reference_time_limit is not None:  # checked before anything runs
+        reference_time_limit = number(reference_time_limit, "reference_time_limit", positive=True)
     models = _Models(model, problem, starts, None if cfg.time_limit is None else _START_SHARE * cfg.time_limit)
     with progress_enabled(progress):
         sampleset, name, failures, structured = _run_chain(cfg, models, started, search, options)
@@ -103,7 +108,8 @@ def solve(model: Any, *, backend: str | None = None,
             info["timing"]["problem_search_ns"] = time.perf_counter_ns() - t0
         if reference is not None:
             t1 = time.perf_counter()
-            result.reference = problem.reference(reference, time_limit=cfg.time_limit)
+            limit = cfg.time_limit if reference_time_limit is None else reference_time_limit
+            result.reference = problem.reference(reference, time_limit=limit)
             info["reference_seconds"] = time.perf_counter() - t1
     return result
 

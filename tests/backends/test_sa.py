@@ -134,3 +134,17 @@ def test_repr_shows_changed_options_including_arrays():
     text = repr(qiopt.get_backend("sa", num_reads=3, initial_states=np.ones((1, 2), dtype=np.int8)))
     assert text.startswith("SimulatedAnnealingBackend(") and "num_reads=3" in text and "initial_states" in text
     assert "seed" not in text
+
+
+def test_reads_cut_short_by_a_deadline_are_reported_and_warned_when_asked():
+    bqm = dimod.generators.ran_r(1, 400, seed=1)
+    sampler = qiopt.get_backend("sa", seed=1)
+    with pytest.warns(UserWarning, match=r"of the 100000 reads asked fit in time_limit=0.05s"):
+        short = sampler.sample(bqm, num_reads=100_000, time_limit=0.05)
+    assert short.info["num_reads_returned"] == len(short) < 100_000
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default number of reads: reported, not warned
+        default = sampler.sample(bqm, num_sweeps=20_000, time_limit=0.05)
+    assert default.info["num_reads_returned"] == len(default) < 64

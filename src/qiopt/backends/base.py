@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import time
+import warnings
 from abc import abstractmethod
 from typing import Any, ClassVar
 
@@ -103,6 +104,7 @@ class Backend(dimod.Sampler):
             return dimod.SampleSet.from_samples([], bqm.vartype, energy=[], info=info)
         if "seed" in options.names() and options.seed is None:  # record the seed drawn, so any run can be replayed
             options = options.replace(seed=int(np.random.SeedSequence().entropy % 2**63))
+        asked = getattr(options, "num_reads", None)  # the caller's own number, before defaults are filled
         options = self._resolve(options)
         t1 = time.perf_counter_ns()
         out = self._run(compact, options, bqm)
@@ -111,6 +113,13 @@ class Backend(dimod.Sampler):
         energies = bqm.energies((samples, compact.labels))
         vectors = {} if out.num_occurrences is None else {"num_occurrences": out.num_occurrences}
         info = {"options": options.to_dict(), "backend": self.name, **out.info}
+        wanted = getattr(options, "num_reads", None)
+        if wanted is not None and len(samples) < wanted:  # a deadline cut the reads short: say so
+            info["num_reads_returned"] = len(samples)
+            if asked is not None:
+                warnings.warn(f"{self.name}: {len(samples)} of the {asked} reads asked fit in time_limit="
+                              f"{getattr(options, 'time_limit', None)}s; raise time_limit or ask for fewer",
+                              UserWarning, stacklevel=3)
         sampleset = dimod.SampleSet.from_samples((samples, compact.labels), bqm.vartype, energies,
                                                  info=info, **vectors)
         sampleset.info["timing"] = _timing(t0, t1, t2)
