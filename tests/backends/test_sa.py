@@ -148,3 +148,12 @@ def test_reads_cut_short_by_a_deadline_are_reported_and_warned_when_asked():
         warnings.simplefilter("error")  # the default number of reads: reported, not warned
         default = sampler.sample(bqm, num_sweeps=20_000, time_limit=0.05)
     assert default.info["num_reads_returned"] == len(default) < 64
+
+
+def test_a_deadline_shorter_than_one_read_stops_the_probe():
+    bqm = dimod.generators.ran_r(1, 400, seed=1)
+    sampler = qiopt.get_backend("sa", seed=1)
+    sampler.sample(bqm, num_sweeps=10, num_reads=2)  # compiled
+    result = sampler.sample(bqm, num_sweeps=200_000, time_limit=0.05)  # one read alone takes seconds
+    assert result.info["stopped_by_time_limit"] and len(result) >= 1  # (bench_deadlines.py times it)
+    assert result.first.energy == pytest.approx(bqm.energy(result.first.sample))

@@ -43,6 +43,7 @@ __all__ = ["SimulatedAnnealingBackend", "SimulatedAnnealingOptions"]
 _BQM_READS, _ENGINE_READS, _SWEEPS = 64, 4, 1000
 _MAX_TIMED_SWEEPS = 10**7  # a time-limited engine run is bounded by its deadline, not by sweeps
 _BATCH_MARGIN = 0.85  # share of the time left a time-limited BQM batch is sized to fill
+_SEGMENT_STREAMS = 2**40  # read-stream offset between the probe's segments (reads are numbered far below it)
 
 
 def _beta_range(name: str, value: Any) -> tuple[float, float] | None:
@@ -137,13 +138,16 @@ class SimulatedAnnealingBackend(Backend):
         # time left with up to full lockstep blocks on every thread, and the best num_reads are kept
         largest = max(options.num_reads, kernels.MAX_BLOCK * threads)
         reads = options.num_reads if deadline is None else min(options.num_reads, threads)
-        best, batch, done = None, 0, 0
+        best, batch, done, cut = None, 0, 0, False
         with reporter("sa", total=options.time_limit, unit="s") as bar:
             while reads > 0:
                 started = time.perf_counter()
                 states = _start_states(model, options, warm, batch, reads)
-                kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed, first_read=done,
-                               randomize_order=options.randomize_order, gibbs=gibbs, num_threads=threads)
+                if deadline is not None and batch == 0:
+                    cut = _probe(kernels, model, betas, states, options, gibbs, threads, deadline)
+                else:
+                    kernels.anneal(model, betas, options.num_sweeps_per_beta, states, options.seed, first_read=done,
+                                   randomize_order=options.randomize_order, gibbs=gibbs, num_threads=threads)
                 if options.polish:
                     kernels.steepest_descent(model, states, num_threads=threads)
                 best = states if deadline is None else _keep_lowest(model, best, states, options.num_reads)
@@ -151,13 +155,14 @@ class SimulatedAnnealingBackend(Backend):
                 now = time.perf_counter()
                 bar.update(now - started if bar.total is None else min(now - started, bar.total - bar.n))
                 bar.set_postfix_str(f"{done} reads")
-                if deadline is None:
+                if deadline is None or cut:
                     break
                 # the next batch sized to end by the deadline, with a margin: a batch's cost grows in whole
                 # lockstep blocks, not per read (measured on G22: without it, 1 s calls took up to 1.16 s)
                 reads = min(largest, int(_BATCH_MARGIN * (deadline - now) * reads / max(now - started, 1e-9)))
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
-                "num_batches": batch, "num_reads_annealed": done, "num_threads": threads}
+                "num_batches": batch, "num_reads_annealed": done, "num_threads": threads,
+                "stopped_by_time_limit": cut}
         return RunOutput(best, info)
 
     def sample_constrained(self, model: ConstrainedModel, **overrides: Any) -> dimod.SampleSet:
@@ -245,6 +250,28 @@ def _samples_in_order(initial_states: Any, labels: Any) -> np.ndarray | None:
         raise ValueError("option 'initial_states' must give a value for every variable of the model and no "
                          f"other; the model has {len(labels)} variables")
     return array if array.shape[0] else None
+
+
+def _probe(kernels: Any, model: CompactModel, betas: np.ndarray, states: np.ndarray, options: Any, gibbs: bool,
+           threads: int, deadline: float) -> bool:
+    """Anneal the first batch of a time-limited run in segments of 1, 2, 4, ... βs, each sized not to pass the
+    deadline at the rate just measured, so a deadline shorter than one read still stops it (between two βs).
+    Each segment draws from its own streams. Returns whether the deadline cut it short (its reads are then
+    partly annealed: valid samples, and the only batch)."""
+    pos, step, k = 0, 1, 0
+    while pos < len(betas):
+        started = time.perf_counter()
+        part = betas[pos:pos + step]
+        kernels.anneal(model, part, options.num_sweeps_per_beta, states, options.seed,
+                       first_read=k * _SEGMENT_STREAMS, randomize_order=options.randomize_order, gibbs=gibbs,
+                       num_threads=threads)
+        per_beta = (time.perf_counter() - started) / len(part)
+        pos, k = pos + len(part), k + 1
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return pos < len(betas)
+        step = max(1, min(2 * step, int(left / max(per_beta, 1e-12))))
+    return False
 
 
 def _betas(model: CompactModel, options: Any, schedule: Any) -> tuple[np.ndarray, tuple[float, float]]:
