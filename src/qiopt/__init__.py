@@ -11,6 +11,7 @@ from importlib import metadata as _metadata
 
 from qiopt.backends.registry import available_backends, get_backend
 from qiopt.config import SolverConfig
+from qiopt.files import read, write
 from qiopt.problems import (
     AffinityClustering,
     GraphPartitioning,
@@ -31,5 +32,6 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
 
 __all__ = [
     "AffinityClustering", "Allocator", "GraphPartitioning", "LoadBalancing", "MaxCut", "Problem", "Result", "Solution",
-    "SolverConfig", "TaskAllocation", "__version__", "available_backends", "get_backend", "solve", "solve_many",
+    "SolverConfig", "TaskAllocation", "__version__", "available_backends", "get_backend", "read", "solve",
+    "solve_many", "write",
 ]

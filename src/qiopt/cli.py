@@ -2,16 +2,20 @@
 
 Commands::
 
-    qiopt solve PROBLEM.json [--kind allocation|load-balancing|qubo] [--backend NAME] [--config FILE]
-                             [--time-limit S] [--seed N] [--reference METHOD] [--output FILE|-]
+    qiopt solve FILE [--format lp|qubo|gset|bqm|cqm|json] [--kind allocation|load-balancing|qubo]
+                     [--backend NAME] [--config FILE] [--time-limit S] [--seed N] [--reference METHOD]
+                     [--no-bound] [--bound-time-limit S] [--output FILE|-]
+    qiopt serve --agents FILE [--state FILE] [--host H] [--port P] ...
     qiopt backends
     qiopt demo [--backend NAME] [--seed N]
     qiopt --version
 
-Problem files are JSON. The kind is detected from the top-level fields when ``--kind`` is not given:
-``agents`` → allocation, ``workers`` → load-balancing, ``qubo`` or ``h``/``J`` → qubo. A plain model is either
-``{"qubo": [[u, v, bias], ...], "offset": 0.0}`` (``u == v`` is a linear bias) or
-``{"h": {"a": 1.0} or [1.0, ...], "J": [[u, v, bias], ...], "offset": 0.0}``; labels are read as strings.
+``FILE`` is anything :func:`qiopt.read` reads: an LP file of a binary program, a qbsolv ``.qubo`` file, a Gset
+graph, dimod's ``.bqm`` / ``.cqm`` / JSON files, or qiopt's problem JSON (see :mod:`qiopt.files.problem`: the
+kind is detected from the top-level fields when ``--kind`` is not given). The summary shows the answer, its
+lower bound and certified gap (:attr:`qiopt.Result.lower_bound`, skipped with ``--no-bound``); ``--output``
+writes the answer as JSON: for a problem its assignment, for a model the sample in the model's labels (for an
+LP file, the variable values).
 
 Exit codes: 0 solved (and feasible), 1 solved but infeasible, 2 bad input or a backend that cannot run (the
 message names the field or option at fault; no traceback).
@@ -29,14 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from qiopt import __version__
-from qiopt.model import check_bias
+from qiopt.files import FORMATS
+from qiopt.files.problem import KINDS
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_OK", "InputError", "load_problem", "main", "qubo_model"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INFEASIBLE", "EXIT_OK", "InputError", "load_problem", "main"]
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
-KINDS = ("allocation", "load-balancing", "qubo")
-_DETECT = (("agents", "allocation"), ("workers", "load-balancing"), ("qubo", "qubo"), ("h", "qubo"),
-           ("J", "qubo"))
 
 
 class InputError(ValueError):
@@ -73,18 +75,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     solve = commands.add_parser(
-        "solve", help="solve a problem JSON file",
-        description="Solve a problem JSON file, print a summary and optionally write the full result as "
-        "JSON. Exit code 0: feasible, 1: infeasible, 2: bad input.")
-    solve.add_argument("problem", metavar="PROBLEM.json",
-                       help="problem file (allocation, load-balancing or qubo)")
-    solve.add_argument("--kind", choices=KINDS, help="problem kind (default: detected from the fields)")
+        "solve", help="solve a model or problem file (LP, .qubo, Gset, dimod, qiopt JSON)",
+        description="Solve a model or problem file, print a summary with the answer's lower bound and "
+        "optionally write the full result as JSON. Exit code 0: feasible, 1: infeasible, 2: bad input.")
+    solve.add_argument("problem", metavar="FILE",
+                       help="an LP, .qubo, Gset, dimod .bqm/.cqm/JSON or qiopt problem JSON file")
+    solve.add_argument("--format", choices=FORMATS, help="file format (default: from the extension or content)")
+    solve.add_argument("--kind", choices=KINDS, help="kind of a qiopt JSON file (default: detected from the "
+                       "fields)")
     solve.add_argument("--backend", help="backend name (default: 'sa' or the config's; see 'qiopt backends')")
     solve.add_argument("--config", metavar="FILE", help="TOML config file ([solver] backend, options...)")
     solve.add_argument("--time-limit", type=float, metavar="S", help="seconds for the whole solve")
     solve.add_argument("--seed", type=int, metavar="N", help="random seed (for backends that take one)")
     solve.add_argument("--reference", metavar="METHOD",
                        help="also compute a classical reference, e.g. 'milp'")
+    solve.add_argument("--no-bound", action="store_true", help="skip the lower bound (roof duality or LP)")
+    solve.add_argument("--bound-time-limit", type=float, default=10.0, metavar="S",
+                       help="seconds for the LP bound of a constrained model (default: 10)")
     solve.add_argument("--output", "-o", metavar="FILE",
                        help="write the result as JSON to FILE ('-': stdout, the summary then goes to stderr)")
     solve.set_defaults(run=_cmd_solve)
@@ -165,7 +172,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from qiopt.config import resolve_config
     from qiopt.demo import format_result, seed_option
 
-    kind, model = load_problem(args.problem, args.kind)
+    kind, model = load_problem(args.problem, args.kind, args.format)
     config = resolve_config(args.config, backend=args.backend, time_limit=args.time_limit)
     options = seed_option(config.backend, args.seed)
     out = sys.stderr if args.output == "-" else sys.stdout
@@ -173,6 +180,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     result = qiopt.solve(model, config=config, reference=args.reference, **options)
     seconds = time.perf_counter() - started
+    if not args.no_bound:
+        result.compute_bound(time_limit=args.bound_time_limit)
     if result.solution is not None:
         lines = model.format_plan(result.solution).splitlines()
     else:
@@ -187,100 +196,29 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     elif args.output:
         Path(args.output).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
         print(f"result written to {args.output}", file=out)
-    feasible = result.solution is None or result.solution.feasible
-    return EXIT_OK if feasible else EXIT_INFEASIBLE
+    return EXIT_OK if payload["feasible"] else EXIT_INFEASIBLE
 
 
 # --- input --------------------------------------------------------------------------------------------------
 
-def load_problem(path: str | Path, kind: str | None = None) -> tuple[str, Any]:
-    """Read ``path`` and build what ``qiopt.solve`` takes: ``(kind, problem or model)``.
+def load_problem(path: str | Path, kind: str | None = None, format: str | None = None) -> tuple[str, Any]:
+    """Read ``path`` with :func:`qiopt.read` and return ``(kind, problem or model)``: the kind is the problem
+    kind of a qiopt JSON file (``allocation``, ``load-balancing``, ``qubo``), else the file's format (``lp``,
+    ``qubo``, ``gset``, ``bqm``, ``cqm``, ``json`` for dimod's). Raises :class:`InputError` naming the file
+    and the field or line at fault."""
+    from qiopt.files import identify, read
+    from qiopt.problems import LoadBalancing, TaskAllocation
 
-    Raises :class:`InputError` naming the file and the field at fault.
-    """
-    p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read the file ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{p}: the top level must be a JSON object, got {type(data).__name__}")
-    if kind is None:
-        kind = next((k for field, k in _DETECT if field in data), None)
-        if kind is None:
-            raise InputError(f"{p}: cannot tell the problem kind: expected a top-level field 'agents' "
-                             "(allocation), 'workers' (load-balancing) or 'qubo' / 'h' and 'J' (qubo); "
-                             "or give --kind")
-    try:
-        return kind, _build(kind, data)
-    except KeyError as exc:
-        raise InputError(f"{p}: missing field {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{p}: {exc}") from None
-
-
-def _build(kind: str, data: dict[str, Any]) -> Any:
-    if kind == "allocation":
-        from qiopt.problems import TaskAllocation
-
-        return TaskAllocation.from_dict(data)
-    if kind == "load-balancing":
-        from qiopt.problems import LoadBalancing
-
-        return LoadBalancing.from_dict(data)
-    return qubo_model(data)
-
-
-def qubo_model(data: Mapping[str, Any]) -> Any:
-    """A BQM from the plain QUBO / Ising JSON shapes (see the module docstring); labels become strings."""
-    from qiopt.model import from_ising, from_qubo
-
-    allowed = ("qubo", "offset") if "qubo" in data else ("h", "J", "offset")
-    for key in data:
-        if key not in allowed:
-            raise ValueError(f"unknown field {key!r}; a {'QUBO' if 'qubo' in data else 'Ising'} model has "
-                             f"fields {', '.join(allowed)}")
-    offset = check_bias(data.get("offset", 0.0), "offset")
-    if "qubo" in data:
-        Q: dict[tuple[str, str], float] = {}
-        for u, v, bias in _triples(data["qubo"], "qubo"):
-            Q[(u, v)] = Q.get((u, v), 0.0) + bias
-        return from_qubo(Q, offset)
-    h_raw = data.get("h", {})
-    if isinstance(h_raw, list):
-        h_raw = dict(enumerate(h_raw))
-    if not isinstance(h_raw, dict):
-        raise TypeError(f"field 'h' must be an object {{label: bias}} or a list of biases, got "
-                        f"{type(h_raw).__name__}")
-    h = {_label(v, f"h[{v!r}]"): check_bias(b, f"h[{v!r}]") for v, b in h_raw.items()}
-    J: dict[tuple[str, str], float] = {}
-    for u, v, bias in _triples(data.get("J", []), "J"):
-        J[(u, v)] = J.get((u, v), 0.0) + bias
-    return from_ising(h, J, offset)
-
-
-def _triples(raw: Any, field: str) -> list[tuple[str, str, float]]:
-    if not isinstance(raw, list):
-        raise TypeError(f"field {field!r} must be a list of [u, v, bias] triples, got {type(raw).__name__}")
-    out = []
-    for i, item in enumerate(raw):
-        if not (isinstance(item, list) and len(item) == 3):
-            raise ValueError(f"{field}[{i}] must be a triple [u, v, bias], got {item!r}")
-        where = f"{field}[{i}]"
-        out.append((_label(item[0], where), _label(item[1], where), check_bias(item[2], where)))
-    return out
-
-
-def _label(value: Any, where: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise TypeError(f"{where}: a variable label must be a string or an integer, got {value!r}")
-    return str(value)
+        fmt = identify(path, format)
+        model = read(path, format=fmt, kind=kind)
+    except (ValueError, TypeError) as exc:
+        raise InputError(str(exc)) from None
+    if fmt != "json":
+        return fmt, model
+    if isinstance(model, TaskAllocation | LoadBalancing):
+        return ("allocation" if isinstance(model, TaskAllocation) else "load-balancing"), model
+    return kind or "qubo", model  # a plain model: qiopt's QUBO / Ising JSON or dimod's serialised BQM
 
 
 # --- output -------------------------------------------------------------------------------------------------
@@ -293,11 +231,14 @@ def result_payload(result: Any, *, kind: str, source: str, seconds: float) -> di
         "options": result.info.get("options", {}), "energy": result.best_energy,
         "assignment": result.best_sample if solution is None else solution.assignment,
         "objective": result.best_energy if solution is None else solution.objective,
-        "feasible": solution is None or solution.feasible,
+        "feasible": result.feasible,
         "violations": {} if solution is None else solution.violations,
         "details": {} if solution is None else solution.details,
         "timing": {"total_s": seconds, **result.timing}, "failures": result.info.get("failures", []),
     }
+    if "bound" in result.info:
+        payload["lower_bound"], payload["certified_gap"] = result.lower_bound, result.certified_gap
+        payload["bound"] = result.info.get("bound", {})
     if result.reference is not None:
         ref = result.reference
         payload["reference"] = {"objective": ref.objective, "feasible": ref.feasible,

@@ -64,6 +64,11 @@ def format_result(result: Result, seconds: float) -> list[str]:
         lines.append(f"objective: {solution.objective:.6g}{repaired}   {_violations(solution)}")
         if "source" in solution.details:
             lines.append(f"answer from: {solution.details['source']}")
+    if "bound" in result.info:  # computed by the caller (the CLI does unless --no-bound)
+        bound, gap = result.lower_bound, result.certified_gap
+        shown = "none found" if bound is None else f"{bound:.6g}"
+        lines.append(f"lower bound: {shown} ({result.info['bound']['method']})   certified gap: "
+                     + ("n/a" if gap is None else f"{100 * gap:.2f} %"))
     if result.reference is not None:
         ref = result.reference
         gap = "n/a (only between feasible answers)" if result.gap is None else f"{100 * result.gap:.2f} %"

@@ -5,6 +5,8 @@ Example:
     >>> result = qiopt.solve({(0, 0): -1.0, (0, 1): 2.0, (1, 1): -1.0}, backend="exact")
     >>> result.best_energy, result.backend
     (-1.0, 'exact')
+    >>> round(result.lower_bound, 6), result.certified_gap    # roof duality proves -1 optimal
+    (-1.0, 0.0)
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class Result:
             structured path (a copy or a derived form; the caller's object is untouched).
         solution: for a problem, the decoded (and repaired) best answer; ``None`` for a plain model.
         reference: for a problem solved with ``reference=...``, the reference method's answer.
+
+    :attr:`lower_bound` and :attr:`certified_gap` say how far from the best possible the answer can be.
     """
 
     sampleset: dimod.SampleSet
@@ -39,6 +43,56 @@ class Result:
     model: Any = None
     solution: Any = None
     reference: Any = None
+    _bound: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def bound(self) -> Any:
+        """The :class:`~qiopt.bounds.Bound` on :attr:`model`'s optimum: :meth:`compute_bound` without a time
+        limit, on first use."""
+        return self.compute_bound()
+
+    def compute_bound(self, time_limit: float | None = None) -> Any:
+        """Compute (once; later calls return it) the :class:`~qiopt.bounds.Bound` on :attr:`model`'s optimum:
+        roof duality for a BQM, the LP relaxation (HiGHS, within ``time_limit`` seconds) for a constrained
+        model. Its method, status and time go to ``info["bound"]``. Never part of the solve's time limit."""
+        if self._bound is None:
+            from qiopt.bounds import lower_bound
+
+            self._bound = lower_bound(self.model, time_limit=time_limit)
+        self.info["bound"] = {"method": self._bound.method, "status": self._bound.status,
+                              "seconds": self._bound.seconds}
+        return self._bound
+
+    @property
+    def feasible(self) -> bool:
+        """Whether the answer returned is feasible: a problem's :attr:`solution`, the best sample of a
+        constrained model; a BQM has no constraints (always ``True``)."""
+        if self.solution is not None:
+            return bool(self.solution.feasible)
+        record = self.sampleset.record
+        return bool(record.is_feasible.any()) if "is_feasible" in record.dtype.names else True
+
+    @property
+    def lower_bound(self) -> float | None:
+        """A proven lower bound on the best answer there is: on the energy of a BQM, on the objective of a
+        constrained model or a problem (the minimised form: for a maximised program, of ``−objective``).
+        ``inf``: no feasible answer exists; ``None``: no bound was found (the LP ran out of time)."""
+        return self.bound.value
+
+    @property
+    def certified_gap(self) -> float | None:
+        """``(answer − lower_bound) / |answer|`` for the answer returned (a problem's objective, the best
+        feasible energy of a constrained model, the best energy of a BQM): no answer is better than this
+        fraction below it. ``None`` without a feasible answer or a bound (see
+        :func:`qiopt.bounds.certified_gap`)."""
+        from qiopt.bounds import certified_gap
+
+        return certified_gap(self._answer_value(), self.lower_bound)
+
+    def _answer_value(self) -> float | None:
+        if not self.feasible:
+            return None
+        return float(self.solution.objective) if self.solution is not None else float(self._best_row().energy)
 
     @property
     def best_sample(self) -> dict[Any, int]:

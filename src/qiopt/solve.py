@@ -36,6 +36,7 @@ from qiopt.backends.base import BackendError
 from qiopt.backends.registry import backend_class, get_backend
 from qiopt.config import SolverConfig, resolve_config
 from qiopt.constrained.model import ConstrainedModel
+from qiopt.constrained.program import from_program, is_program
 from qiopt.model import CompactModel, _validate, as_bqm
 from qiopt.problems._data import number
 from qiopt.problems.base import Problem
@@ -54,7 +55,7 @@ def solve(model: Any, *, backend: str | None = None,
           config: str | os.PathLike[str] | SolverConfig | dict[str, Any] | None = None,
           fallback: list[str] | tuple[str, ...] | None = None, time_limit: float | None = None,
           reference: str | None = None, reference_time_limit: float | None = None, progress: bool | None = None,
-          starts: bool = True, search: bool = True, **options: Any) -> Result:
+          starts: bool = True, search: bool = True, preprocess: str | None = None, **options: Any) -> Result:
     """Solve ``model`` with the configured backend and return a :class:`~qiopt.result.Result`.
 
     Args:
@@ -76,6 +77,11 @@ def solve(model: Any, *, backend: str | None = None,
             :meth:`~qiopt.problems.base.Problem.structured_starts`: an LP relaxation for task allocation, greedy
             rebalancing or LPT for load balancing); ``False``: random starts (for ablations).
         search: on the structured path, run the problem's ``search`` stage where it has one; ``False``: skip it.
+        preprocess: ``"roof_duality"``: for a BQM, fix the variables whose value is the same in every optimum
+            (:func:`qiopt.bounds.fix_variables`) and sample only the rest; the samples are returned over every
+            variable, ``info["preprocess"]`` counts what was fixed, and the bound is kept as
+            :attr:`~qiopt.result.Result.lower_bound`. When everything is fixed no backend runs
+            (``Result.backend == "roof_duality"``). ``None`` (default): no preprocessing.
         **options: options of the chosen backend, overriding the config.
 
     Explicit arguments win over ``QIOPT_*`` environment variables, which win over the config file.
@@ -87,13 +93,24 @@ def solve(model: Any, *, backend: str | None = None,
         raise ValueError("reference needs a qiopt Problem (a plain model has no domain objective)")
     if reference_time_limit is not None:  # checked before anything runs
         reference_time_limit = number(reference_time_limit, "reference_time_limit", positive=True)
+    if preprocess not in (None, "roof_duality"):
+        raise ValueError(f"preprocess must be None or 'roof_duality', got {preprocess!r}")
     models = _Models(model, problem, starts, None if cfg.time_limit is None else _START_SHARE * cfg.time_limit)
+    if preprocess is not None and models.structured is not None:
+        raise ValueError("preprocess='roof_duality' fixes variables of a BQM; problems and constrained models go to "
+                         "the structured engine: solve them without preprocess")
+    bound = None
     with progress_enabled(progress):
-        sampleset, name, failures, structured = _run_chain(cfg, models, started, search, options)
+        if preprocess is None:
+            sampleset, name, failures, structured = _run_chain(cfg, models, started, search, options)
+        else:
+            sampleset, name, failures, bound = _fixed_chain(cfg, models, started, options)
+            structured = False
     info = dict(sampleset.info)
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info,
                     model=models.structured if structured else models.bqm)
+    result._bound = bound
     if problem is not None:
         remaining = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - started)
         t0 = time.perf_counter_ns()
@@ -135,6 +152,8 @@ class _Models:
             self.structured, self.notes = from_cqm(model)
         elif isinstance(model, ConstrainedModel):
             self.structured = model
+        elif is_program(model):  # qiskit-optimization's QuadraticProgram, read without importing it
+            self.structured, self.notes = from_program(model)
         else:
             self.structured = None
             self.__dict__["bqm"] = as_bqm(model)  # validate plain models up front
@@ -204,6 +223,33 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool,
             last_error = exc
     summary = "; ".join(f"{f['backend']}: {f['type']}: {f['message']}" for f in failures)
     raise BackendError(f"every backend of the chain failed: {summary}") from last_error
+
+
+def _fixed_chain(cfg: SolverConfig, models: _Models, started: float, calls: dict[str, Any]
+                 ) -> tuple[dimod.SampleSet, str, list[dict[str, str]], Any]:
+    """``preprocess="roof_duality"``: fix what roof duality can, run the chain on the rest, and extend every
+    sample with the fixed values (energies of the whole model). Returns the chain's answer and the bound."""
+    from qiopt.bounds import fix_variables
+
+    t0 = time.perf_counter_ns()
+    bqm = models.bqm
+    reduced, fixed, bound = fix_variables(bqm)
+    fixed_ns = time.perf_counter_ns() - t0
+    labels = list(bqm.variables)
+    if reduced.num_variables:
+        part, name, failures, _ = _run_chain(cfg, _Models(reduced, None, False, None), started, False, calls)
+        record, column = part.record, {v: k for k, v in enumerate(part.variables)}
+        values = np.empty((len(record), len(labels)), dtype=np.int8)
+        for j, v in enumerate(labels):
+            values[:, j] = fixed[v] if v in fixed else record.sample[:, column[v]]
+        vectors = {f: record[f] for f in record.dtype.names if f not in ("sample", "energy")}
+        info = dict(part.info)
+    else:  # every variable fixed: the optimum is known, no backend runs
+        values = np.array([[fixed[v] for v in labels]], dtype=np.int8)
+        name, failures, vectors, info = "roof_duality", [], {}, {"timing": {}}
+    info["timing"] = {**info.get("timing", {}), "roof_duality_ns": fixed_ns}
+    info["preprocess"] = {"method": "roof_duality", "fixed": len(fixed), "num_variables": len(labels)}
+    return dimod.SampleSet.from_samples_bqm((values, labels), bqm, info=info, **vectors), name, failures, bound
 
 
 def _structured_answer(problem: Problem, sampleset: dimod.SampleSet, backend: str, remaining: float | None,
