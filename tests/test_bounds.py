@@ -136,3 +136,13 @@ def test_certified_gap_edge_cases():
     assert certified_gap(5.0, 5.0 - 1e-7) == 0.0  # within the safety margin: optimal
     assert certified_gap(1e-12, -1.0) is None  # no ratio against (almost) zero
     assert certified_gap(3.0, np.inf) is None and certified_gap(None, 1.0) is None and certified_gap(1.0, None) is None
+
+
+def test_cqm_solve_starts_from_its_lp_relaxation_and_keeps_its_bound():
+    cqm = gap_instance(3, n=40, m=5).to_constrained().to_cqm()
+    result = qiopt.solve(cqm, seed=4, time_limit=2)
+    assert result.info["starts"] == ["lp"] and result.timing["starts_ns"] > 0
+    assert result.feasible and result.lower_bound == pytest.approx(lower_bound(cqm).value)
+    assert result.lower_bound <= result.best_energy
+    cold = qiopt.solve(cqm, seed=4, time_limit=2, starts=False)
+    assert "starts" not in cold.info

@@ -75,7 +75,9 @@ def solve(model: Any, *, backend: str | None = None,
         progress: show a progress bar for long solves (True), never (False), or only on a terminal (None).
         starts: on the structured path, start the engine's reads from the problem's own starts (its
             :meth:`~qiopt.problems.base.Problem.structured_starts`: an LP relaxation for task allocation, greedy
-            rebalancing or LPT for load balancing); ``False``: random starts (for ablations).
+            rebalancing or LPT for load balancing), or for a CQM, ConstrainedModel or program from its rounded
+            LP relaxation (:func:`qiopt.bounds.lp_start`, whose bound becomes ``Result.lower_bound``);
+            ``False``: random starts (for ablations).
         search: on the structured path, run the problem's ``search`` stage where it has one; ``False``: skip it.
         preprocess: ``"roof_duality"``: for a BQM, fix the variables whose value is the same in every optimum
             (:func:`qiopt.bounds.fix_variables`) and sample only the rest; the samples are returned over every
@@ -110,7 +112,7 @@ def solve(model: Any, *, backend: str | None = None,
     info["failures"] = failures
     result = Result(sampleset=sampleset, backend=name, info=info,
                     model=models.structured if structured else models.bqm)
-    result._bound = bound
+    result._bound = bound if bound is not None else models.bound
     if problem is not None:
         remaining = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - started)
         t0 = time.perf_counter_ns()
@@ -140,6 +142,7 @@ class _Models:
         self.notes: dict[str, Any] = {}
         self.starts: list[tuple[str, Any]] = []
         self.start_ns = 0
+        self.bound: Any = None  # the LP bound, when the LP start computed it
         if problem is not None:
             self.structured: ConstrainedModel | None = problem.to_constrained()
             if self.structured is not None and starts:
@@ -157,6 +160,23 @@ class _Models:
         else:
             self.structured = None
             self.__dict__["bqm"] = as_bqm(model)  # validate plain models up front
+        if problem is None and self.structured is not None and starts:
+            self._lp_start(start_limit)
+
+    def _lp_start(self, time_limit: float | None) -> None:
+        """A model's own start (a CQM, a program): its LP relaxation rounded, when small enough and in time
+        (:data:`qiopt.bounds.LP_START_LIMIT`, :data:`qiopt.bounds.LP_SECONDS_PER_ENTRY`); the LP's bound is
+        kept for :attr:`~qiopt.result.Result.lower_bound`."""
+        from qiopt.bounds import LP_SECONDS_PER_ENTRY, LP_START_LIMIT, TANGENTS, lp_start
+
+        cm = self.structured
+        size = cm.num_variables + cm.A.nnz + cm.quadratic.nnz + len(TANGENTS) * cm.B.nnz
+        if size > LP_START_LIMIT or (time_limit is not None and time_limit < LP_SECONDS_PER_ENTRY * size):
+            return
+        t0 = time.perf_counter_ns()
+        state, self.bound = lp_start(cm, time_limit)
+        self.starts = [] if state is None else [("lp", state)]
+        self.start_ns = time.perf_counter_ns() - t0
 
     @cached_property
     def bqm(self) -> dimod.BinaryQuadraticModel:
