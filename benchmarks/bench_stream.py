@@ -1,7 +1,9 @@
 """Streaming allocation: ``qiopt.Allocator`` against a greedy cheapest-first allocator and the per-batch HiGHS optimum.
 
 Run: ``python benchmarks/bench_stream.py [--batches 100] [--size 1000] [--agents 50] [--budget 0.05]
-[--sample-every 10]``.
+[--sample-every 10] [--no-freeze]``. By default the process is warmed up as ``qiopt serve`` does
+(:func:`qiopt.services.gateway.warm_up`: kernels compiled, then :func:`gc.freeze`); ``--no-freeze`` measures
+without it (a full garbage collection then adds ~100 ms to one call in a few dozen).
 
 The stream (issue 12's target setting): agents and requests at random places in the unit square, cost = the
 agent's price (1–3) + 10 × distance, so requests compete for the same nearby agents; demands 1–5; after every
@@ -28,6 +30,7 @@ import scipy.sparse as sp
 from qiopt import Allocator
 from qiopt.problems import reference as ref
 from qiopt.problems._search import AssignmentArrays
+from qiopt.services.gateway import warm_up
 
 
 def stream(args: argparse.Namespace) -> tuple[list[dict], list[list[dict]]]:
@@ -96,9 +99,13 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=50)
     parser.add_argument("--budget", type=float, default=0.05, help="Allocator time_budget (s per batch)")
     parser.add_argument("--sample-every", type=int, default=10)
+    parser.add_argument("--no-freeze", action="store_true",
+                        help="leave the garbage collector as it is (qiopt serve freezes it after warming up)")
     args = parser.parse_args()
     agents, batches = stream(args)
     ours, greedy = Allocator(agents, seed=1, time_budget=args.budget), Greedy(agents)
+    if not args.no_freeze:
+        warm_up()  # what qiopt serve does before taking traffic: compile, collect, gc.freeze()
     ours.submit(batches[0])  # compiles the kernels; not timed
     greedy.submit(batches[0])
     latency, greedy_latency, none_ok, over, gaps, greedy_gaps, placed_diff = [], [], True, 0, [], [], []
@@ -144,7 +151,8 @@ def main() -> None:
           "batch cost vs HiGHS optimum: mean (max) | greedy anchor on the same batches: mean (max) | "
           "placed vs optimum | greedy p99 (ms) | agent lost: requests re-placed (left out), ms |\n"
           "|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.batches} batches × {args.size} requests, {args.agents} agents, time_budget {args.budget:g} s "
+    print(f"| {args.batches} batches × {args.size} requests, {args.agents} agents, time_budget {args.budget:g} s"
+          f"{', gc as is' if args.no_freeze else ', gc frozen after warm-up'} "
           f"| {np.percentile(ms, 50):.1f} / {np.percentile(ms, 99):.1f} / {ms.max():.1f} | {over} times "
           f"| {'yes' if none_ok else 'NO'} | {np.mean(gaps):+.2f}% ({np.max(gaps):+.2f}%) over {len(gaps)} batches "
           f"| {np.mean(greedy_gaps):+.2f}% ({np.max(greedy_gaps):+.2f}%) | {min(placed_diff):+d} to "

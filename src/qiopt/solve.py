@@ -48,7 +48,7 @@ __all__ = ["solve"]
 
 _DECODE_SHARE = 0.05  # of a structured solve's time_limit kept for decoding the answer
 _SEARCH_SHARE = 0.25  # of a structured solve's time_limit given to the problem's search stage, where it runs
-_START_SHARE = 0.2  # of a structured solve's time_limit the problem's starts may take at most (an LP relaxation)
+_START_SHARE = 0.2  # of a structured solve's time_limit a model's LP start may take (a problem has its start_share)
 
 
 def solve(model: Any, *, backend: str | None = None,
@@ -97,7 +97,8 @@ def solve(model: Any, *, backend: str | None = None,
         reference_time_limit = number(reference_time_limit, "reference_time_limit", positive=True)
     if preprocess not in (None, "roof_duality"):
         raise ValueError(f"preprocess must be None or 'roof_duality', got {preprocess!r}")
-    models = _Models(model, problem, starts, None if cfg.time_limit is None else _START_SHARE * cfg.time_limit)
+    share = _START_SHARE if problem is None else problem.start_share
+    models = _Models(model, problem, starts, None if cfg.time_limit is None else share * cfg.time_limit)
     if preprocess is not None and models.structured is not None:
         raise ValueError("preprocess='roof_duality' fixes variables of a BQM; problems and constrained models go to "
                          "the structured engine: solve them without preprocess")
@@ -143,11 +144,13 @@ class _Models:
         self.starts: list[tuple[str, Any]] = []
         self.start_ns = 0
         self.bound: Any = None  # the LP bound, when the LP start computed it
+        built = time.perf_counter()
         if problem is not None:
             self.structured: ConstrainedModel | None = problem.to_constrained()
             if self.structured is not None and starts:
                 t0 = time.perf_counter_ns()
-                self.starts = problem.structured_starts(time_limit=start_limit)
+                left = None if start_limit is None else max(0.0, start_limit - (time.perf_counter() - built))
+                self.starts = problem.structured_starts(time_limit=left)  # building the model counts
                 self.start_ns = time.perf_counter_ns() - t0
         elif isinstance(model, dimod.ConstrainedQuadraticModel):
             from qiopt.constrained.cqm import from_cqm
@@ -161,7 +164,7 @@ class _Models:
             self.structured = None
             self.__dict__["bqm"] = as_bqm(model)  # validate plain models up front
         if problem is None and self.structured is not None and starts:
-            self._lp_start(start_limit)
+            self._lp_start(None if start_limit is None else start_limit - (time.perf_counter() - built))
 
     def _lp_start(self, time_limit: float | None) -> None:
         """A model's own start (a CQM, a program): its LP relaxation rounded, when small enough and in time

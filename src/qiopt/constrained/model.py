@@ -309,7 +309,7 @@ def _groups(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
                          "group needs at least one candidate")
     if len(members) and (members.min() < 0 or members.max() >= n):
         raise ValueError(f"group members must be variable indices in 0..{n - 1}")
-    if len(np.unique(members)) != len(members):
+    if len(members) and np.bincount(members, minlength=n).max() > 1:  # O(n), no sort
         raise ValueError("a variable is in two one-hot groups (or twice in one); groups must be disjoint")
     return ptr, members.astype(np.int32)
 

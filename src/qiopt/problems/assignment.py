@@ -179,6 +179,20 @@ class AssignmentProblem(Problem):
         state = self._state_of(a) if info["bound"] is not None else None
         return [] if state is None else [("lp", state)]
 
+    def lagrangian_start(self, time_limit: float | None = None) -> list[tuple[str, np.ndarray]]:
+        """``[("lagrangian", state)]``: the best regret answer of a Lagrangian relaxation of the capacities
+        (:func:`qiopt.problems._lagrange.lagrangian`, feasible, typically within 1–2 % of the optimum in
+        milliseconds), when the objective is linear (no affinity, no squared loads) and the arrays are dense;
+        else, or when no step found a feasible answer, ``[]``."""
+        arr = self.arrays
+        if arr.factored or arr.affinity.nnz or arr.speed is not None:
+            return []
+        from qiopt.problems._lagrange import lagrangian
+
+        a, info = lagrangian(arr.cost, arr.size, arr.capacity, time_limit)
+        state = self._state_of(a) if np.isfinite(info["objective"]) else None
+        return [] if state is None else [("lagrangian", state)]
+
     # -- answers ---------------------------------------------------------------------------------------------
     def _state_of(self, a: np.ndarray) -> np.ndarray | None:
         """The structured-model state of assignment ``a``, or ``None`` when one of its pairs is not modelled."""

@@ -50,6 +50,9 @@ class Solution:
 class Problem(ABC):
     """Base of every problem builder."""
 
+    start_share = 0.2
+    """Share of a structured solve's ``time_limit`` that :meth:`structured_starts` may take."""
+
     @abstractmethod
     def to_bqm(self) -> dimod.BinaryQuadraticModel:
         """The model (objective plus penalties); its variable labels are documented by each builder."""

@@ -9,8 +9,10 @@ cost 0, as in :class:`~qiopt.problems.TaskAllocation`.
 they are, so the batch is a generalized assignment over the room left, with one extra option per request,
 "not placed", priced above what any answer with one request fewer could save (``1 + Σ_i (max(0, highest
 cost_i) − min(0, lowest cost_i))``): the engine places as many requests as fit first, then as cheaply as it
-can. Its reads start from the greedy answer (cheapest agent with room, largest request first) and, when the
-batch is small enough, the rounded LP relaxation. Then a ``fill`` stage places any request left out on the
+can. Its reads start from a Lagrangian answer (the regret heuristic on prices that a few subgradient steps
+put on the capacities, :mod:`qiopt.problems._lagrange`: feasible and within about 1 % of the optimum in
+milliseconds; the greedy answer, cheapest agent with room and largest request first, when it finds none) and,
+when the time budget allows, the rounded LP relaxation. Then a ``fill`` stage places any request left out on the
 cheapest agent that still has room, so ``None`` means exactly that no eligible agent has room for it. A
 capacity is never exceeded: an engine answer that would is replaced by the greedy one (``last_info["source"]``
 says which answer was used).
@@ -57,7 +59,6 @@ _AGENT_KEYS = {"capacity", "skills", "name"}
 _REQUEST_KEYS = {"demand", "skill", "costs", "name"}
 _TOL = 1e-9
 _NOT_PLACED = "__not placed__"
-_START_SHARE = 0.2  # of a batch's time budget the LP start may take
 
 
 class UnknownIdError(ValueError, LookupError):
@@ -66,9 +67,11 @@ class UnknownIdError(ValueError, LookupError):
 
 class _Batch(AssignmentProblem):
     """One batch: requests → agents (with room), with or without the "not placed" bin; reads start from the
-    ``current`` placement when there is one, greedy, and from the LP."""
+    ``current`` placement when there is one, the Lagrangian answer (greedy when it found none), and the LP
+    when there is time for it."""
 
     item_kind, bin_kind = "request", "agent"
+    start_share = 0.5  # the Lagrangian start is most of the answer (measured: the anneal adds ~0.1 % to it)
 
     def __init__(self, items: list[Hashable], bins: list[Hashable], arrays: AssignmentArrays,
                  current: np.ndarray | None = None) -> None:
@@ -76,10 +79,14 @@ class _Batch(AssignmentProblem):
         self.current = current
 
     def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
+        started = time.perf_counter()
+        starts = self.lagrangian_start(time_limit)  # feasible and close to the optimum, in milliseconds
         named = [] if self.current is None else [("current", self.current)]
-        named.append(("greedy", ref.greedy_cheapest(self.arrays)[0]))
+        if not starts:
+            named.append(("greedy", ref.greedy_cheapest(self.arrays)[0]))
         states = [(name, self._state_of(a)) for name, a in named]
-        return [(name, x) for name, x in states if x is not None] + self.lp_start(time_limit)
+        starts = [(name, x) for name, x in states if x is not None] + starts
+        return starts + self.lp_start(None if time_limit is None else time_limit - (time.perf_counter() - started))
 
 
 class Allocator:
@@ -340,41 +347,50 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
               gone: set[Hashable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(cost, size, eligible)``, each ``(requests, agents)``, with every field checked (errors name the
     request). Agents in ``gone`` (removed ones) may still be named: they are dropped; any other name not in
-    ``ids`` is an error."""
-    size = np.full((len(rows), len(ids)), np.inf)
+    ``ids`` is an error. Whole rows are checked at once (set operations, one array per row), so a batch of
+    1,000 requests × 50 agents takes a few milliseconds."""
     cost = np.zeros((len(rows), len(ids)))
     index = {k: j for j, k in enumerate(ids)}
+    known = index.keys() | gone
 
     def unknown(r: Mapping[str, Any], field: str, names: Any) -> None:
-        for name in names:
-            if name not in index and name not in gone:
-                verb = "name" if field == "costs" else "names"
-                raise ValueError(f"request {r['id']!r} {field} {verb} unknown agent {name!r}; known agents: {ids}")
+        if names.keys() <= known:
+            return
+        name = next(name for name in names if name not in known)
+        verb = "name" if field == "costs" else "names"
+        raise ValueError(f"request {r['id']!r} {field} {verb} unknown agent {name!r}; known agents: {ids}")
 
+    demands, nowhere = [], []
     for i, r in enumerate(rows):
         demand = r.get("demand")
         if isinstance(demand, Mapping) and demand:
             unknown(r, "demand", demand)
             r = {**r, "demand": {k: v for k, v in demand.items() if k in index}}
-            if not r["demand"]:
-                continue  # every agent it named is gone: eligible nowhere
-        if ids:
-            size[i] = amounts([r], "demand", ids, 1.0, "agent", "request")[0]
+            if not r["demand"]:  # every agent it named is gone: eligible nowhere
+                nowhere.append(i)
+                r = {**r, "demand": 1.0}
+        demands.append(r)
         costs = r.get("costs", {})
         if not isinstance(costs, Mapping):
             raise TypeError(f"request {r['id']!r} costs must be a mapping {{agent: cost}}, got {costs!r}")
         unknown(r, "costs", costs)
         values = list(costs.values())
-        fast = all(type(c) in (int, float) for c in values)  # plain numbers: checked at once (bools are not)
+        fast = set(map(type, values)) <= {int, float}  # plain numbers: checked at once (bools are not)
         row = np.array(values, dtype=np.float64) if fast else \
             np.array([number(c, f"request {r['id']!r} costs[{a!r}]", signed=True) for a, c in costs.items()])
         if not np.isfinite(row).all():
             agent = list(costs)[int(np.flatnonzero(~np.isfinite(row))[0])]
             number(costs[agent], f"request {r['id']!r} costs[{agent!r}]", signed=True)  # raises, naming it
-        cols = np.array([index.get(agent, -1) for agent in costs], dtype=np.int64)
+        if list(costs) == ids:  # the usual order: every agent, as listed
+            cost[i] = row
+            continue
+        cols = np.fromiter((index.get(agent, -1) for agent in costs), dtype=np.int64, count=len(costs))
         cost[i, cols[cols >= 0]] = row[cols >= 0]
-    skilled = np.array([[r.get("skill") is None or r["skill"] in skills[k] for k in ids] for r in rows],
-                       dtype=bool).reshape(len(rows), len(ids))
+    size = amounts(demands, "demand", ids, 1.0, "agent", "request") if ids else np.full((len(rows), 0), np.inf)
+    size[nowhere] = np.inf
+    wanted = {r.get("skill") for r in rows}
+    masks = {skill: np.array([skill is None or skill in skills[k] for k in ids], dtype=bool) for skill in wanted}
+    skilled = np.array([masks[r.get("skill")] for r in rows], dtype=bool).reshape(len(rows), len(ids))
     return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
 
 

@@ -147,7 +147,7 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 4, num_sweeps: 
 
     t_anneal = time.perf_counter()
     if deadline is not None:  # keep as long as the set-up took for the wrap-up (states, energies, sample set)
-        deadline -= min(t_anneal - started, 0.25 * (deadline - started))
+        deadline -= min(t_anneal - started, 0.5 * (deadline - started))
     reserve = (_POLISH_SWEEPS, _POLISH_SHARE * (deadline - t_anneal)) if polish and deadline is not None else (0, 0.0)
     done = _schedule(run, hot, cold, int(num_sweeps), deadline, 0.97, reserve)
     anneal_s = time.perf_counter() - t_anneal
@@ -234,8 +234,9 @@ def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndar
     """``(hot β, cold β, starting penalty)`` from the changes of random moves (see module): hot and the penalty
     from a random state, cold from the same state after descent (near a local minimum the uphill moves are
     the small ones the cold end must resolve; from a random state they are dominated by far-off terms).
-    ``warm``: the reads start from given states, so hot accepts a typical uphill move *near a local minimum*
-    with probability 1/2: hot enough to leave the start's basin, not so hot that it forgets the start."""
+    ``warm``: the reads start from given states, sampled as they are (no descent), and hot accepts a typical
+    uphill move *near a local minimum* with probability 1/2: hot enough to leave the start's basin, not so hot
+    that it forgets the start."""
     rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(2**63))], dtype=np.uint64)
     lhs, tsum = np.zeros(cm.num_constraints), np.zeros(cm.num_squares)
     dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
@@ -243,8 +244,9 @@ def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndar
     typical = float(np.mean(size)) if len(size) else 1.0
     viol = np.abs(dviol[dviol != 0])
     lam0 = typical / float(np.mean(viol)) if len(viol) else 1.0
-    moves.descend_read(km, choice, x, lhs, tsum, rng, 0, 0, _CALIBRATION_ROUNDS)
-    dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
+    if not warm:  # a given start is already near a local minimum (and a descent from it costs what a round does)
+        moves.descend_read(km, choice, x, lhs, tsum, rng, 0, 0, _CALIBRATION_ROUNDS)
+        dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
     uphill = dobj[(dobj > 0) & (dviol <= 0)]
     smallest = max(float(np.quantile(uphill, _SMALL_QUANTILE)) if len(uphill) else typical, 1e-6 * typical)
     groups = max(cm.num_groups + len(cm.free), 2)
