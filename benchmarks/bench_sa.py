@@ -72,11 +72,13 @@ def dwave_beta_range(inst: Instance) -> tuple[float, float] | None:
     return tuple(_default_ising_beta_range(h, J))
 
 
-def dwave_sample(inst: Instance, reads: int, sweeps: int, beta_range: tuple[float, float] | None, seed: int):
+def dwave_sample(inst: Instance, reads: int, sweeps: int, beta_range: tuple[float, float] | None, seed: int,
+                 criteria: str = "Metropolis"):
     from dwave.samplers import SimulatedAnnealingSampler
 
     return SimulatedAnnealingSampler().sample(inst.bqm, num_reads=reads, num_sweeps=sweeps,
-                                              beta_range=beta_range, seed=seed)
+                                              beta_range=beta_range, seed=seed,
+                                              proposal_acceptance_criteria=criteria)
 
 
 def qiopt_sample(inst: Instance, seed: int, **options):
@@ -126,10 +128,37 @@ def throughput_rows(instances: list[Instance], reads: int, sweeps: int, repeats:
         v_dw, v_q = inst.objective(ss_dw.record.energy), inst.objective(ss_q.record.energy)
         rows.append(
             f"| {inst.name} | {inst.n} | {reads}×{sweeps} | {work / t_dw / 1e6:.1f} "
-            f"| {work / t_k1 / 1e6:.1f} | **{t_dw / t_k1:.2f}×** | {work / t_q1 / 1e6:.1f} ({t_dw / t_q1:.2f}×) "
+            f"| {work / t_k1 / 1e6:.1f} | {t_dw / t_k1:.2f}× | {work / t_q1 / 1e6:.1f} (**{t_dw / t_q1:.2f}×**) "
             f"| {work / t_k2 / 1e6:.1f} "
             f"| **{t_k1 / t_k2:.2f}×** | {v_dw.max():.0f} / {np.median(v_dw):.1f} "
             f"| {v_q.max():.0f} / {np.median(v_q):.1f} | {inst.best_known} |")
+    return rows
+
+
+def gibbs_rows(inst: Instance, reads: int, sweeps: int, repeats: int) -> list[str]:
+    """Gibbs (heat-bath) acceptance: dwave's sampler and qiopt's kernel and sampler, one thread each."""
+    betas = beta_schedule(default_beta_range(inst.cm), sweeps, "geometric")
+    start = (2 * np.random.default_rng(0).integers(0, 2, (reads, inst.n)) - 1).astype(np.int8)
+    t, _ = best_times({
+        "dw": lambda: dwave_sample(inst, reads, sweeps, dwave_beta_range(inst), 1, "Gibbs"),
+        "k": lambda: kernels.anneal(inst.cm, betas, 1, start.copy(), seed=1, gibbs=True),
+        "q": lambda: qiopt_sample(inst, 1, num_reads=reads, num_sweeps=sweeps, num_threads=1, polish=False,
+                                  proposal_acceptance_criteria="Gibbs"),
+    }, repeats)
+    work = inst.n * sweeps * reads / 1e6
+    return [f"| {inst.name} | {reads}×{sweeps} | {work / t['dw']:.1f} | {work / t['k']:.1f} "
+            f"({t['dw'] / t['k']:.2f}×) | {work / t['q']:.1f} (**{t['dw'] / t['q']:.2f}×**) |"]
+
+
+def schedule_rows(inst: Instance, reads: int, sweeps: int) -> list[str]:
+    """Median and best cut with qiopt's β range and with dwave's (the same kernel, 2 threads, no polish)."""
+    rows = []
+    for name, beta_range in (("qiopt's (typical uphill flip)", None), ("dwave's (worst case)", dwave_beta_range(inst))):
+        ss = qiopt_sample(inst, 1, num_reads=reads, num_sweeps=sweeps, polish=False, beta_range=beta_range)
+        value = inst.objective(ss.record.energy)
+        hot, cold = ss.info["beta_range"]
+        rows.append(f"| {inst.name} | {name} | [{hot:.3g}, {cold:.3g}] | {reads}×{sweeps} "
+                    f"| {np.median(value):.1f} | {value.max():.0f} | {inst.best_known} |")
     return rows
 
 
@@ -189,8 +218,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=None, help="folder of the shared benchmark instances")
     parser.add_argument("--quick", action="store_true", help="small run (< 1 minute)")
     parser.add_argument("--repeats", type=int, default=3, help="timings per measurement; the best is kept")
+    parser.add_argument("--only", choices=["gibbs", "schedule"], help="run only this section")
     args = parser.parse_args(argv)
     folder = data_dir(args.data)
+    if args.only:
+        print(f"machine: {os.cpu_count()} cores, numba kernel first call: {compile_time()}\n")
+    if args.only in (None, "gibbs"):
+        print("### Gibbs acceptance (G1, 1 thread, no polish; M spin-update attempts/s, best of "
+              f"{args.repeats}; ratio to dwave)\n")
+        print("| instance | reads×sweeps | dwave Gibbs | qiopt kernel | qiopt sampler |\n|---|---|---|---|---|")
+        print("\n".join(gibbs_rows(Instance("G1", folder), 128, 500, args.repeats)) + "\n", flush=True)
+    if args.only in (None, "schedule"):
+        print("### β range: qiopt's hot end vs dwave's (G22, qiopt's sampler, 2 threads, no polish, seed 1)\n")
+        print("| instance | β range | values | reads×sweeps | median cut | best cut | best known |")
+        print("|---|---|---|---|---|---|---|")
+        print("\n".join(schedule_rows(Instance("G22", folder), 256, 1000)) + "\n", flush=True)
+    if args.only:
+        return 0
     if args.quick:
         speed, reads, sweeps = ["G1", "bqp250-1"], 128, 500
         targets, with_dwave, time_limit = ["G1", "bqp100-1"], False, 1.0
