@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import copy
 import os
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -188,9 +187,7 @@ class TaskAllocation(AssignmentProblem, JsonData):
         """The engine's reads start from the Lagrangian answer (:meth:`lagrangian_start`, milliseconds) and the
         rounded LP relaxation (:meth:`lp_start`, in the time left; measured on generalized assignment, see
         BENCHMARKS.md)."""
-        started = time.perf_counter()
-        starts = self.lagrangian_start(time_limit)
-        return starts + self.lp_start(None if time_limit is None else time_limit - (time.perf_counter() - started))
+        return self.priced_starts(time_limit)
 
     def warm_starts(self) -> list[tuple[str, Solution]]:
         """The greedy baseline, so the answer is never worse than it."""

@@ -179,6 +179,12 @@ class AssignmentProblem(Problem):
         state = self._state_of(a) if info["bound"] is not None else None
         return [] if state is None else [("lp", state)]
 
+    def priced_starts(self, time_limit: float | None = None) -> list[tuple[str, np.ndarray]]:
+        """:meth:`lagrangian_start`, then :meth:`lp_start` in what is left of ``time_limit``."""
+        started = time.perf_counter()
+        starts = self.lagrangian_start(time_limit)
+        return starts + self.lp_start(None if time_limit is None else time_limit - (time.perf_counter() - started))
+
     def lagrangian_start(self, time_limit: float | None = None) -> list[tuple[str, np.ndarray]]:
         """``[("lagrangian", state)]``: the best regret answer of a Lagrangian relaxation of the capacities
         (:func:`qiopt.problems._lagrange.lagrangian`, feasible, typically within 1–2 % of the optimum in

@@ -79,14 +79,12 @@ class _Batch(AssignmentProblem):
         self.current = current
 
     def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
-        started = time.perf_counter()
-        starts = self.lagrangian_start(time_limit)  # feasible and close to the optimum, in milliseconds
+        priced = self.priced_starts(time_limit)  # the Lagrangian answer: feasible and close, in milliseconds
         named = [] if self.current is None else [("current", self.current)]
-        if not starts:
+        if not any(name == "lagrangian" for name, _ in priced):
             named.append(("greedy", ref.greedy_cheapest(self.arrays)[0]))
         states = [(name, self._state_of(a)) for name, a in named]
-        starts = [(name, x) for name, x in states if x is not None] + starts
-        return starts + self.lp_start(None if time_limit is None else time_limit - (time.perf_counter() - started))
+        return [(name, x) for name, x in states if x is not None] + priced
 
 
 class Allocator:
