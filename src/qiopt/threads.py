@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-__all__ = ["VARIABLE", "default_threads", "lease"]
+__all__ = ["VARIABLE", "default_threads", "lease", "run_tasks"]
 
 VARIABLE = "QIOPT_NUM_THREADS"
 """The environment variable that sets the thread budget of this process."""
@@ -52,3 +53,13 @@ def lease(asked: int | None) -> Iterator[int]:
     finally:
         with _lock:
             _held -= threads
+
+
+def run_tasks(tasks: list[tuple[int, int]], work: Callable[[int, int], None], num_threads: int) -> None:
+    """Run ``work(lo, hi)`` for every task on ``num_threads`` threads (compiled kernels release the GIL)."""
+    if num_threads == 1 or len(tasks) == 1:
+        for lo, hi in tasks:
+            work(lo, hi)
+        return
+    with ThreadPoolExecutor(max_workers=min(num_threads, len(tasks))) as pool:
+        list(pool.map(lambda task: work(*task), tasks))

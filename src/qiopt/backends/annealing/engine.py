@@ -38,9 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from qiopt.backends.annealing import kernels, moves
+from qiopt.backends._random import stream_state
+from qiopt.backends.annealing import moves
 from qiopt.backends.annealing.schedule import beta_schedule
 from qiopt.constrained.model import ConstrainedModel
+from qiopt.threads import run_tasks
 
 __all__ = ["EngineRun", "anneal_constrained", "kernel_model"]
 
@@ -113,7 +115,7 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 4, num_sweeps: 
     choice, x = _starts(cm, reads, seed, initial_states)
     lhs = np.zeros((reads, cm.num_constraints))
     tsum = np.zeros((reads, cm.num_squares))
-    rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(k)) for k in range(reads)], dtype=np.uint64)
+    rng = np.array([stream_state(np.uint64(seed), np.uint64(k)) for k in range(reads)], dtype=np.uint64)
     for r in range(reads):
         moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])
     warm = initial_states is not None
@@ -143,7 +145,7 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 4, num_sweeps: 
                 own = betas if hots[r] == hot else hots[r] * (cold / hots[r]) ** progress
                 moves.anneal_read(km, own, 1, choice[r], x[r], lhs[r], tsum[r], rng, r, lam[r], lam0 * _FLOOR,
                                   _GROWTH, swap, best_choice[r], best_x[r], best_obj)
-        kernels._run(tasks, work, threads)
+        run_tasks(tasks, work, threads)
 
     t_anneal = time.perf_counter()
     if deadline is not None:  # keep as long as the set-up took for the wrap-up (states, energies, sample set)
@@ -237,7 +239,7 @@ def _calibrate(km: tuple[np.ndarray, ...], cm: ConstrainedModel, choice: np.ndar
     ``warm``: the reads start from given states, sampled as they are (no descent), and hot accepts a typical
     uphill move *near a local minimum* with probability 1/2: hot enough to leave the start's basin, not so hot
     that it forgets the start."""
-    rng = np.array([kernels._stream_state(np.uint64(seed), np.uint64(2**63))], dtype=np.uint64)
+    rng = np.array([stream_state(np.uint64(seed), np.uint64(2**63))], dtype=np.uint64)
     lhs, tsum = np.zeros(cm.num_constraints), np.zeros(cm.num_squares)
     dobj, dviol = moves.sample_deltas(km, choice, x, lhs, tsum, rng, _SAMPLED_MOVES)
     size = np.abs(dobj[dobj != 0])
@@ -277,7 +279,7 @@ def _polish(km: tuple[np.ndarray, ...], choice: np.ndarray, x: np.ndarray, lhs: 
                     moved = moves.descend_read(km, choice[r], x[r], lhs[r], tsum[r], rng, r, 2 if swaps else 0, 1)
                     made[r] += moved
                     active[r] = moved > 0
-        kernels._run([(r, r + 1) for r in range(reads)], work, threads)
+        run_tasks([(r, r + 1) for r in range(reads)], work, threads)
         rounds += 1
         estimate = time.perf_counter() - t_round
     polished[:] = made > 0

@@ -26,13 +26,13 @@ Example:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
 
+from qiopt.backends._random import JIT, exp_neg, stream_state, uniform, xorshift64
 from qiopt.model import CompactModel
+from qiopt.threads import run_tasks
 
 __all__ = ["MAX_BLOCK", "REFRESH_SWEEPS", "anneal", "steepest_descent"]
 
@@ -41,48 +41,10 @@ MAX_BLOCK = 64
 REFRESH_SWEEPS = 128
 """Sweeps between exact (float64-summed) recomputations of the float32 local fields."""
 
-_JIT = {"nogil": True, "cache": True, "boundscheck": False}
 _F0, _F1, _F2 = np.float32(0.0), np.float32(1.0), np.float32(2.0)
-_U24 = np.float32(2.0**-24)
 
 
-@nb.njit(inline="always", **_JIT)
-def _splitmix64(x: np.uint64) -> np.uint64:
-    """SplitMix64 output function (seed scrambling)."""
-    z = np.uint64(x + np.uint64(0x9E3779B97F4A7C15))
-    z = np.uint64((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9))
-    z = np.uint64((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB))
-    return np.uint64(z ^ (z >> np.uint64(31)))
-
-
-@nb.njit(inline="always", **_JIT)
-def _xorshift64(x: np.uint64) -> np.uint64:
-    """Next state of Marsaglia's xorshift64 (13, 7, 17); period 2**64 - 1."""
-    x = np.uint64(x ^ (x << np.uint64(13)))
-    x = np.uint64(x ^ (x >> np.uint64(7)))
-    return np.uint64(x ^ (x << np.uint64(17)))
-
-
-@nb.njit(inline="always", **_JIT)
-def _stream_state(seed: np.uint64, index: np.uint64) -> np.uint64:
-    """Nonzero xorshift64 state derived only from ``(seed, index)``."""
-    x = _splitmix64(_splitmix64(seed) ^ index)
-    return x if x != 0 else np.uint64(0x9E3779B97F4A7C15)
-
-
-@nb.njit(inline="always", fastmath=True, **_JIT)
-def _exp_neg(x: np.float32) -> np.float32:
-    """``exp(x)`` for float32 ``x <= 0`` (flushes to ~1e-38 below -87): 2**k by exponent bits, 2**f by a
-    degree-5 polynomial. Branch-free, so loops calling it vectorise."""
-    t = max(x * np.float32(1.4426950408889634), np.float32(-126.0))
-    k = np.floor(t)
-    f = t - k
-    p = _F1 + f * (np.float32(0.6931472) + f * (np.float32(0.2402265) + f * (
-        np.float32(0.05550411) + f * (np.float32(0.009618129) + f * np.float32(0.001333355)))))
-    return p * np.int32((np.int32(k) + np.int32(127)) << np.int32(23)).view(np.float32)
-
-
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _fields(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, S: np.ndarray,
             F: np.ndarray) -> None:
     """``F[i, r] = h[i] + sum_j J_ij S[j, r]``, summed in float64 and stored as float32."""
@@ -97,32 +59,32 @@ def _fields(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nda
             F[i, r] = acc[r]
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _permute(order: np.ndarray, state: np.uint64) -> np.uint64:
     """Fisher-Yates shuffle of ``order`` in place; returns the advanced generator state."""
     for i in range(order.shape[0] - 1, 0, -1):
-        state = _xorshift64(state)
+        state = xorshift64(state)
         j = np.int64(state % np.uint64(i + 1))
         order[i], order[j] = order[j], order[i]
     return state
 
 
-@nb.njit(inline="always", fastmath=True, **_JIT)
+@nb.njit(inline="always", fastmath=True, **JIT)
 def _flip_reads(S: np.ndarray, F: np.ndarray, flip: np.ndarray, rng: np.ndarray, i: int, b2: np.float32,
                 gibbs: bool) -> np.float32:
     """Propose flipping ``i`` in every read; store the spin changes in ``flip``, return their total size."""
     moved = _F0
     for r in range(S.shape[1]):
-        x = _xorshift64(rng[r])
+        x = xorshift64(rng[r])
         rng[r] = x
-        u = np.float32((x >> np.uint64(40)) + np.uint64(1)) * _U24  # in (0, 1]
+        u = uniform(x)
         s = S[i, r]
         x_neg = b2 * s * F[i, r]  # = -beta * dE of flipping i
         if gibbs:  # u <= 1 / (1 + exp(beta dE)), with e = exp(-beta |dE|) <= 1 and no division
-            e = _exp_neg(-abs(x_neg))
+            e = exp_neg(-abs(x_neg))
             accept = u * (_F1 + e) <= (e if x_neg < _F0 else _F1)
         else:
-            accept = u <= _exp_neg(min(x_neg, _F0))
+            accept = u <= exp_neg(min(x_neg, _F0))
         d = -_F2 * s if accept else _F0
         flip[r] = d
         S[i, r] = s + d
@@ -130,7 +92,7 @@ def _flip_reads(S: np.ndarray, F: np.ndarray, flip: np.ndarray, rng: np.ndarray,
     return moved
 
 
-@nb.njit(fastmath=True, **_JIT)
+@nb.njit(fastmath=True, **JIT)
 def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
                   data32: np.ndarray, betas: np.ndarray, sweeps_per_beta: int, states: np.ndarray, lo: int,
                   hi: int, seed: np.uint64, first_read: int, randomize: bool, gibbs: bool) -> None:
@@ -144,9 +106,9 @@ def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: 
     _fields(h, indptr, indices, data, S, F)
     rng = np.empty(width, np.uint64)
     for r in range(width):
-        rng[r] = _stream_state(seed, np.uint64(first_read + lo + r))
+        rng[r] = stream_state(seed, np.uint64(first_read + lo + r))
     order = np.arange(n)
-    order_rng = _stream_state(seed ^ np.uint64(0xD1B54A32D192ED03), np.uint64(0))
+    order_rng = stream_state(seed ^ np.uint64(0xD1B54A32D192ED03), np.uint64(0))
     flip = np.empty(width, np.float32)
     sweeps = 0
     for beta in betas:
@@ -172,7 +134,7 @@ def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: 
             states[lo + r, i] = np.int8(S[i, r])
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _lower(gain: np.ndarray, a: int, b: int) -> int:
     """The index of the smaller gain (``a < b``, so ties go to the lower index, as ``np.argmin``); -1 = empty."""
     if a < 0:
@@ -182,7 +144,7 @@ def _lower(gain: np.ndarray, a: int, b: int) -> int:
     return a if gain[a] <= gain[b] else b
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _descend(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, states: np.ndarray,
              lo: int, hi: int, tol: float) -> None:
     """Steepest single-flip descent of reads ``states[lo:hi]`` (float64 fields). The steepest flip comes from a
@@ -217,7 +179,7 @@ def _descend(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nd
                 _rise(tree, gain, size + j)
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _rise(tree: np.ndarray, gain: np.ndarray, leaf: int) -> None:
     """Recompute the tournament from ``leaf``'s parent up to the root after its gain changed."""
     node = leaf // 2
@@ -232,16 +194,6 @@ def _check(cm: CompactModel, states: np.ndarray, num_threads: int) -> None:
     if not (isinstance(states, np.ndarray) and states.dtype == np.int8 and states.ndim == 2
             and states.shape[1] == cm.num_variables and states.flags.c_contiguous):
         raise ValueError(f"states must be a C-contiguous int8 array of shape (num_reads, {cm.num_variables})")
-
-
-def _run(tasks: list[tuple[int, int]], work: Callable[[int, int], None], num_threads: int) -> None:
-    """Run ``work(lo, hi)`` for every task, on ``num_threads`` threads (the kernels release the GIL)."""
-    if num_threads == 1 or len(tasks) == 1:
-        for lo, hi in tasks:
-            work(lo, hi)
-        return
-    with ThreadPoolExecutor(max_workers=min(num_threads, len(tasks))) as pool:
-        list(pool.map(lambda task: work(*task), tasks))
 
 
 def _blocks(num_reads: int, num_threads: int) -> list[tuple[int, int]]:
@@ -281,7 +233,7 @@ def anneal(cm: CompactModel, betas: np.ndarray, sweeps_per_beta: int, states: np
         _anneal_block(cm.h, cm.indptr, cm.indices, cm.data, data32, betas, int(sweeps_per_beta), states,
                       lo, hi, seed64, int(first_read), bool(randomize_order), bool(gibbs))
 
-    _run(_blocks(states.shape[0], num_threads), work, num_threads)
+    run_tasks(_blocks(states.shape[0], num_threads), work, num_threads)
 
 
 def steepest_descent(cm: CompactModel, states: np.ndarray, num_threads: int = 1) -> None:
@@ -303,5 +255,5 @@ def steepest_descent(cm: CompactModel, states: np.ndarray, num_threads: int = 1)
     tol = 1e-12 * float((np.abs(cm.h) + row_abs).max())
     step = -(-states.shape[0] // num_threads)
     tasks = [(lo, min(lo + step, states.shape[0])) for lo in range(0, states.shape[0], step)]
-    _run(tasks, lambda lo, hi: _descend(cm.h, cm.indptr, cm.indices, cm.data, states, lo, hi, tol),
+    run_tasks(tasks, lambda lo, hi: _descend(cm.h, cm.indptr, cm.indices, cm.data, states, lo, hi, tol),
          num_threads)

@@ -26,36 +26,35 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from qiopt.backends.annealing.kernels import _xorshift64
+from qiopt.backends._random import JIT, xorshift64
 
 __all__ = ["REFRESH_SWEEPS", "anneal_read", "descend_read", "init_read", "sample_deltas"]
 
 REFRESH_SWEEPS = 64
-_JIT = {"nogil": True, "cache": True, "boundscheck": False}
 _U53 = 2.0**-53
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _uniform(rng: np.ndarray, r: int) -> float:
-    x = _xorshift64(rng[r])
+    x = xorshift64(rng[r])
     rng[r] = x
     return float(x >> np.uint64(11)) * _U53
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _below(rng: np.ndarray, r: int, n: int) -> int:
-    x = _xorshift64(rng[r])
+    x = xorshift64(rng[r])
     rng[r] = x
     return int(x % np.uint64(n))
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _viol(a: float, lo: float, hi: float, tol: float) -> float:
     v = max(a - hi, 0.0) + max(lo - a, 0.0)
     return v if v > tol else 0.0
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _scratch(rows, terms):
     """Per-read scratch of :func:`_delta`: pending row and term changes, their touched lists and marks, and the
     (at most 4) changed variables with their signs."""
@@ -63,7 +62,7 @@ def _scratch(rows, terms):
             np.zeros(rows, np.int8), np.zeros(terms, np.int8), np.empty(4, np.int64), np.empty(4, np.float64))
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _recompute(model, x, lhs, tsum):
     """Exact ``lhs``, ``t`` and objective of ``x``; returns ``(objective, number of violated rows)``."""
     (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
@@ -90,7 +89,7 @@ def _recompute(model, x, lhs, tsum):
     return obj, bad
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _pend(ptr, rows, vals, v, d, pending, mark, touched, count):
     """Add ``d`` × column ``v`` (CSC ``ptr, rows, vals``) to ``pending``, listing each newly touched row once in
     ``touched``; returns the new count of touched rows."""
@@ -104,7 +103,7 @@ def _pend(ptr, rows, vals, v, d, pending, mark, touched, count):
     return count
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s, lam):
     """Change of (objective, penalty ``Σ_r lam[r] viol_r``, violated-row count) if ``x[cv[k]] += cd[k]`` for
     ``k < m`` (``lam`` all ones: the total violation).
@@ -142,7 +141,7 @@ def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s, lam):
     return dobj, dviol, dbad, nr, ns
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, apply):
     """Apply (``apply``) or drop the pending change of :func:`_delta`, and clear the scratch arrays."""
     if apply:
@@ -152,7 +151,7 @@ def _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, app
     _settle(tsum, dt, mark_s, ts, ns, apply)
 
 
-@nb.njit(inline="always", **_JIT)
+@nb.njit(inline="always", **JIT)
 def _settle(sums, pending, mark, touched, count, apply):
     """Add (``apply``) or drop the ``pending`` changes of the ``count`` touched rows, and clear them (the
     inverse of :func:`_pend`)."""
@@ -164,7 +163,7 @@ def _settle(sums, pending, mark, touched, count, apply):
         mark[r] = 0
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _find(gptr, gvar, gbin, g, b):
     """The variable of group ``g`` on bin ``b`` (members sorted by bin), or -1."""
     lo, hi = gptr[g], gptr[g + 1]
@@ -177,7 +176,7 @@ def _find(gptr, gvar, gbin, g, b):
     return gvar[lo] if lo < gptr[g + 1] and gbin[lo] == b else -1
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def _propose(model, choice, x, rng, r, g, swap_prob, cv, cd):
     """Fill ``cv``/``cd`` with a random move of group ``g`` (a reassign, or a swap with a random group);
     returns the number of changed variables (0: no move possible)."""
@@ -209,7 +208,7 @@ def _propose(model, choice, x, rng, r, g, swap_prob, cv, cd):
     return 2
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def init_read(model, choice, x, lhs, tsum):
     """Set ``x`` from ``choice`` (free entries of ``x`` kept) and the sums; returns (objective, violated rows)."""
     gvar = model[16]
@@ -220,7 +219,7 @@ def init_read(model, choice, x, lhs, tsum):
     return _recompute(model, x, lhs, tsum)
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam, lam_floor, growth,
                 swap_prob, best_choice, best_x, best_obj):
     """Anneal read ``r`` (state ``choice, x, lhs, tsum``; ``rng[r]`` its stream) over ``betas``.
@@ -274,7 +273,7 @@ def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam
                 best_x[:] = x
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
     """Zero-temperature polish of one read: best reassignment of every group, then ``swap_tries`` random
     swaps per group and single flips of free variables, accepted when they lower (violation, objective)
@@ -338,7 +337,7 @@ def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
     return moves
 
 
-@nb.njit(**_JIT)
+@nb.njit(**JIT)
 def sample_deltas(model, choice, x, lhs, tsum, rng, count):
     """``count`` random moves of read 0's state, not applied: their (objective, violation) changes."""
     groups = choice.shape[0]

@@ -22,18 +22,16 @@ from typing import Any
 import dimod
 import numpy as np
 
+from qiopt.backends._reads import ReadOptions, initial_spins, keep_lowest, samples_in_order, start_states
 from qiopt.backends.base import Backend, RunOutput, _timing
 from qiopt.constrained.model import ConstrainedModel
 from qiopt.model import CompactModel
 from qiopt.options import (
-    Options,
     one_of,
     option,
     optional,
-    positive_float,
     positive_int,
     probability,
-    seed_value,
 )
 from qiopt.progress import reporter
 from qiopt.threads import lease
@@ -69,7 +67,7 @@ def _schedule(name: str, value: Any) -> tuple[float, ...] | None:
 
 
 @dataclass(frozen=True)
-class SimulatedAnnealingOptions(Options):
+class SimulatedAnnealingOptions(ReadOptions):
     num_reads: int | None = option(
         None, "Independent anneals (reads); samples returned (the best ones with time_limit). Default 64 on a "
         "BQM, 4 on a constrained model (longer anneals pay more there).", check=optional(positive_int))
@@ -84,18 +82,6 @@ class SimulatedAnnealingOptions(Options):
                                      check=one_of("geometric", "linear", "custom"))
     beta_schedule: tuple[float, ...] | None = option(
         None, "Explicit β values (with beta_schedule_type='custom').", check=_schedule)
-    seed: int | None = option(None, "Random seed; the seed drawn when None is reported in info['options'].",
-                              check=seed_value)
-    initial_states: Any = option(None, "Warm start: samples (array, SampleSet, dicts) in the model's vartype.",
-                                 check=None)
-    initial_states_generator: str = option(
-        "random", "Fills reads beyond initial_states: 'random', 'tile' (repeat them) or 'none' (error).",
-        check=one_of("random", "tile", "none"))
-    time_limit: float | None = option(None, "Seconds: anneal batches of reads sized to end by then; keep the best.",
-                                      check=optional(positive_float))
-    num_threads: int | None = option(None, "Threads for reads (default: what the process's thread budget has "
-                                     "free, see qiopt.threads); results do not depend on it.",
-                                     check=optional(positive_int))
     polish: bool = option(True, "Steepest descent to a local minimum after annealing.", check=one_of(True, False))
     randomize_order: bool = option(False, "Visit variables in a random order each sweep.",
                                    check=one_of(True, False))
@@ -132,7 +118,7 @@ class SimulatedAnnealingBackend(Backend):
 
         betas, beta_range = _betas(model, options, schedule)
         gibbs = options.proposal_acceptance_criteria == "Gibbs"
-        warm = _initial_spins(model, options.initial_states)
+        warm = initial_spins(model, options.initial_states)
         deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
         # time-limited: a probe batch (one read per thread) measures the cost of a read; later batches fill the
         # time left with up to full lockstep blocks on every thread, and the best num_reads are kept
@@ -142,7 +128,7 @@ class SimulatedAnnealingBackend(Backend):
         with reporter("sa", total=options.time_limit, unit="s") as bar:
             while reads > 0:
                 started = time.perf_counter()
-                states = _start_states(model, options, warm, batch, reads)
+                states = start_states(model, options, warm, batch, reads)
                 if deadline is not None and batch == 0:
                     cut = _probe(kernels, model, betas, states, options, gibbs, threads, deadline)
                 else:
@@ -150,7 +136,7 @@ class SimulatedAnnealingBackend(Backend):
                                    randomize_order=options.randomize_order, gibbs=gibbs, num_threads=threads)
                 if options.polish:
                     kernels.steepest_descent(model, states, num_threads=threads)
-                best = states if deadline is None else _keep_lowest(model, best, states, options.num_reads)
+                best = states if deadline is None else keep_lowest(model, best, states, options.num_reads)
                 batch, done = batch + 1, done + reads
                 now = time.perf_counter()
                 bar.update(now - started if bar.total is None else min(now - started, bar.total - bar.n))
@@ -215,7 +201,7 @@ class SimulatedAnnealingBackend(Backend):
                 beta_range=options.beta_range, time_limit=options.time_limit, num_threads=threads,
                 polish=options.polish, swap_probability=options.swap_probability,
                 initial_states=starts if options.initial_states is None else
-                _samples_in_order(options.initial_states, model.sample_labels))
+                samples_in_order(options.initial_states, model.sample_labels))
         run.info["num_threads"] = threads
         t2 = time.perf_counter_ns()
         feasible, satisfied = model.feasible_rows(run.states)
@@ -230,26 +216,6 @@ class SimulatedAnnealingBackend(Backend):
         timing |= {f"{stage}_ns": int(1e9 * d["seconds"]) for stage, d in run.info["stages"].items()}
         sampleset.info["timing"] = timing
         return sampleset
-
-
-def _samples_in_order(initial_states: Any, labels: Any) -> np.ndarray | None:
-    """Warm-start samples (anything dimod reads) as rows in the order of ``labels``; ``None`` when empty. A
-    plain ``(k, N)`` numpy array is taken as already in that order."""
-    if isinstance(initial_states, np.ndarray) and initial_states.ndim == 2:
-        given, array = initial_states.shape[1], initial_states
-    else:
-        try:
-            array, names = dimod.as_samples(initial_states)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"option 'initial_states' could not be read as samples: {exc}") from None
-        given = len(names) if set(names) == set(labels) else -1
-        if given == len(labels):
-            position = {v: i for i, v in enumerate(names)}
-            array = array[:, [position[v] for v in labels]]
-    if given != len(labels):
-        raise ValueError("option 'initial_states' must give a value for every variable of the model and no "
-                         f"other; the model has {len(labels)} variables")
-    return array if array.shape[0] else None
 
 
 def _probe(kernels: Any, model: CompactModel, betas: np.ndarray, states: np.ndarray, options: Any, gibbs: bool,
@@ -289,42 +255,3 @@ def _betas(model: CompactModel, options: Any, schedule: Any) -> tuple[np.ndarray
     beta_range = options.beta_range or schedule.default_beta_range(model)
     num_betas = options.num_sweeps // options.num_sweeps_per_beta
     return schedule.beta_schedule(beta_range, num_betas, options.beta_schedule_type), tuple(beta_range)
-
-
-def _initial_spins(model: CompactModel, initial_states: Any) -> np.ndarray | None:
-    """Warm-start samples as ±1 int8 rows in the model's index order, or None."""
-    if initial_states is None:
-        return None
-    array = _samples_in_order(initial_states, model.labels)
-    if array is None:
-        return None
-    allowed = {-1, 1} if model.vartype is dimod.SPIN else {0, 1}
-    if not set(np.unique(array).tolist()) <= allowed:
-        raise ValueError(f"option 'initial_states' values must be in {sorted(allowed)} for a "
-                         f"{model.vartype.name} model")
-    return model.from_vartype(array)
-
-
-def _start_states(model: CompactModel, options: Any, warm: np.ndarray | None, batch: int, reads: int
-                  ) -> np.ndarray:
-    n = model.num_variables
-    rng = np.random.default_rng([options.seed, batch])
-    states = (2 * rng.integers(0, 2, size=(reads, n), dtype=np.int8) - 1).astype(np.int8)
-    if warm is None:
-        if options.initial_states_generator == "none" and options.initial_states is None:
-            raise ValueError("initial_states_generator='none' needs initial_states for every read")
-        return states
-    given = min(len(warm), reads)
-    states[:given] = warm[:given]
-    if given < reads:
-        if options.initial_states_generator == "none":
-            raise ValueError(f"initial_states has {len(warm)} rows for num_reads={reads} and "
-                             "initial_states_generator='none'; give more rows or use 'random' or 'tile'")
-        if options.initial_states_generator == "tile":
-            states[given:] = np.resize(warm, (reads - given, n))
-    return np.ascontiguousarray(states)
-
-
-def _keep_lowest(model: CompactModel, a: np.ndarray | None, b: np.ndarray, k: int) -> np.ndarray:
-    both = b if a is None else np.concatenate([a, b])
-    return both[np.argsort(model.energies(both), kind="stable")[:k]]
