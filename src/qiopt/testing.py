@@ -14,7 +14,7 @@ import numpy as np
 
 from qiopt.backends.base import Backend
 
-__all__ = ["TIMING_KEYS", "assert_backend_contract", "random_bqm"]
+__all__ = ["TIMING_KEYS", "assert_backend_contract", "planted_wishart", "random_bqm"]
 
 TIMING_KEYS = ("preprocessing_ns", "sampling_ns", "postprocessing_ns")
 
@@ -33,6 +33,40 @@ def random_bqm(num_variables: int, vartype: dimod.typing.VartypeLike, seed: int,
                 bqm.add_quadratic(names[i], names[j], float(rng.normal()))
     bqm.offset = float(rng.normal())
     return bqm
+
+
+def planted_wishart(num_variables: int, alpha: float, seed: int) -> tuple[dimod.BinaryQuadraticModel, dict, float]:
+    """A Wishart planted-ensemble Ising model (Hamze, Raymond, Pattison, Biswas & Katzgraber, PRE 101, 2020) with
+    its known ground state: ``(bqm, ground_state, ground_energy)``.
+
+    ``M = ceil(alpha * N)`` Gaussian columns ``w`` are projected orthogonal to a random planted state ``t``;
+    ``E(s) = (1/N) sum_mu (w_mu . s)**2`` without its diagonal (constant) part is ``0`` minus that constant at
+    ``t`` and ``-t`` and at least as much everywhere, so the ground energy is exact. Smaller ``alpha`` is harder
+    (``alpha < 1`` gives a glassy landscape; the couplings are dense, ``N(N-1)/2``).
+
+    >>> bqm, ground, energy = planted_wishart(8, 0.5, seed=1)
+    >>> import dimod
+    >>> bool(abs(bqm.energy(ground) - energy) < 1e-9)
+    True
+    >>> bool(dimod.ExactSolver().sample(bqm).first.energy >= energy - 1e-9)
+    True
+    """
+    if not (isinstance(num_variables, int) and num_variables >= 2):
+        raise ValueError(f"num_variables must be an integer >= 2, got {num_variables!r}")
+    if not (isinstance(alpha, int | float) and alpha > 0):
+        raise ValueError(f"alpha must be a positive number, got {alpha!r}")
+    rng = np.random.default_rng(seed)
+    n = num_variables
+    t = rng.choice(np.array([-1.0, 1.0]), size=n)
+    w = rng.normal(size=(n, int(np.ceil(alpha * n))))
+    w -= np.outer(t, t @ w) / n  # every column orthogonal to t
+    coupling = (w @ w.T) / n
+    constant = float(np.trace(coupling))
+    iu, ju = np.triu_indices(n, 1)
+    bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(np.zeros(n), (iu, ju, 2.0 * coupling[iu, ju]), 0.0,
+                                                        dimod.SPIN)
+    ground = {i: int(t[i]) for i in range(n)}
+    return bqm, ground, -constant  # E(t) = 0 - the diagonal part left out
 
 
 def assert_backend_contract(sampler: Backend, num_variables: int = 6) -> None:
