@@ -52,12 +52,16 @@ def grid(values: Iterable[float]) -> float:
     (2.0, 0.25, 0.033333333)
     """
     values = [float(v) for v in values]
-    fractions = [Fraction(v).limit_denominator(_MAX_DENOMINATOR) for v in values]
-    if fractions and all(abs(float(f) - v) <= 1e-12 * max(1.0, abs(v)) for f, v in zip(fractions, values, strict=True)):
-        den = math.lcm(*(f.denominator for f in fractions))
-        if den <= _MAX_COMMON_DENOMINATOR:
-            g = math.gcd(*(f.numerator * (den // f.denominator) for f in fractions))
-            return g / den if g else 1.0
+    fractions, den = [], 1
+    for v in values:  # stops at the first value that is no small fraction (random floats: at once)
+        f = Fraction(v).limit_denominator(_MAX_DENOMINATOR)
+        den = math.lcm(den, f.denominator)
+        if abs(float(f) - v) > 1e-12 * max(1.0, abs(v)) or den > _MAX_COMMON_DENOMINATOR:
+            break
+        fractions.append(f)
+    if fractions and len(fractions) == len(values):
+        g = math.gcd(*(f.numerator * (den // f.denominator) for f in fractions))
+        return g / den if g else 1.0
     scale = 10**_DECIMALS
     ints = [round(float(v) * scale) for v in values]
     g = math.gcd(*ints) if ints else 0

@@ -291,3 +291,41 @@ def test_allocator_batches_start_from_the_lagrangian_answer():
               "costs": {f"a{k}": float(rng.integers(1, 9)) for k in range(4)}} for i in range(20)]
     alloc.submit(batch)
     assert "lagrangian" in alloc.last_result.info["starts"] and "greedy" not in alloc.last_result.info["starts"]
+
+
+@pytest.mark.parametrize("speed", [None, np.array([1.0, 2.0, 1.5, 1.0])])
+def test_search_keeps_its_move_deltas_exact_move_by_move(speed):
+    """The search updates its (items × bins) delta table after each move instead of rebuilding it: after any
+    sequence of moves and swaps the table equals a fresh one, so the search takes the same steps as before."""
+    import scipy.sparse as sp
+
+    from qiopt.problems._search import AssignmentArrays
+
+    rng = np.random.default_rng(4)
+    n, m = 30, 4
+    cost = rng.uniform(1, 5, (n, m))
+    cost[rng.random((n, m)) < 0.1] = np.inf
+    cost[np.isinf(cost).all(axis=1), 0] = 1.0
+    affinity = sp.random(n, n, density=0.2, random_state=2)
+    affinity = sp.csr_matrix(affinity + affinity.T)
+    affinity.setdiag(0)
+    affinity.eliminate_zeros()
+    arr = AssignmentArrays(cost, rng.uniform(1, 3, (n, m)), np.full(m, 14.0), affinity, speed=speed,
+                           target=0.0 if speed is None else 10.0)
+    a = np.array([rng.choice(np.flatnonzero(np.isfinite(cost[i]))) for i in range(n)])
+    L, M = arr.loads(a), arr.neighbour_sums(a)
+    D = arr.move_deltas(a, L, M, np.arange(n))
+    for step in range(40):
+        i = int(rng.integers(n))
+        if step % 3 == 2:  # a swap of two items on different bins
+            j = int(rng.choice(np.flatnonzero(a != a[i])))
+            bi, bj = int(a[i]), int(a[j])
+            arr.place(a, L, M, i, bj)
+            arr.place(a, L, M, j, bi)
+            arr._moved(D, a, L, M, [bi, bj])
+        else:
+            b = int(rng.choice(np.flatnonzero(np.isfinite(cost[i]) & (np.arange(m) != a[i]))))
+            old = int(a[i])
+            arr.place(a, L, M, i, b)
+            arr._moved(D, a, L, M, [old, b])
+        np.testing.assert_array_equal(D, arr.move_deltas(a, L, M, np.arange(n)))

@@ -175,18 +175,31 @@ class AssignmentArrays:
         return np.maximum(self.loads(a) - self.capacity, 0.0)
 
     # -- local search ----------------------------------------------------------------------------------------
-    def move_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Change of objective + ``big`` × overflow when item ``rows[k]`` moves to bin ``b``: ``(len(rows), m)``;
-        ``inf`` for ineligible bins and the current one."""
+    def move_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray,
+                    cols: np.ndarray | None = None) -> np.ndarray:
+        """Change of objective + ``big`` × overflow when item ``rows[k]`` moves to bin ``cols[l]`` (default every
+        bin): ``(len(rows), len(cols))``; ``inf`` for ineligible bins and the current one."""
+        cols = np.arange(self.m) if cols is None else cols
         cur = a[rows]
-        join = self.bin_terms(L[None, :] + self.size[rows]) - self.bin_terms(L)[None, :]
-        delta = self.cost[rows] + join - M[rows]
+        grid_ = np.ix_(rows, cols)
+        join = self.bin_terms(L[cols][None, :] + self.size[grid_], cols) - self.bin_terms(L[cols], cols)[None, :]
+        delta = self.cost[grid_] + join - M[grid_]
         placed = cur >= 0
         k, c = np.flatnonzero(placed), cur[placed]
         leave = self.bin_terms(L[c] - self.size[rows[k], c], c) - self.bin_terms(L[c], c)
         delta[k] += (-self.cost0[rows[k], c] + M[rows[k], c] + leave)[:, None]
-        delta[k, c] = np.inf
+        delta[cur[:, None] == cols[None, :]] = np.inf
         return delta
+
+    def _moved(self, D: np.ndarray, a: np.ndarray, L: np.ndarray, M: np.ndarray, bins: list[int]) -> None:
+        """Bring the move deltas ``D`` (every item × every bin) up to date after items moved between ``bins``:
+        their columns for every item (their loads and neighbour sums changed) and the rows of the items on them
+        (their leaving terms changed). O(n + items on those bins × m), not O(n × m)."""
+        cols = np.unique(np.asarray([b for b in bins if b >= 0], dtype=np.int64))
+        every = np.arange(self.n)
+        D[:, cols] = self.move_deltas(a, L, M, every, cols)
+        on = np.flatnonzero(np.isin(a, cols))
+        D[on] = self.move_deltas(a, L, M, on)
 
     def _swap_deltas(self, a: np.ndarray, L: np.ndarray, M: np.ndarray, rows: np.ndarray, cols: np.ndarray
                      ) -> np.ndarray:
@@ -243,14 +256,15 @@ class AssignmentArrays:
                 self.place(a, L, M, i, int(np.argmin(delta)))
                 stats["inserted"] += 1
         tol = _tolerance(self._objective(a, L))
-        rows = np.arange(self.n)
+        D = self.move_deltas(a, L, M, np.arange(self.n))  # kept up to date move by move
         for _ in range(max_steps or 50 * self.n + 100):
             if deadline is not None and time.perf_counter() > deadline:
                 break
-            moves = self.move_deltas(a, L, M, rows)
-            i, b = np.unravel_index(np.argmin(moves), moves.shape)
-            if moves[i, b] < -tol:
-                self.place(a, L, M, int(i), int(b))
+            i, b = divmod(int(np.argmin(D)), self.m)
+            if D[i, b] < -tol:
+                old = int(a[i])
+                self.place(a, L, M, i, b)
+                self._moved(D, a, L, M, [old, b])
                 stats["moves"] += 1
                 continue
             srows, scols = self._swap_candidates(a, L)
@@ -262,6 +276,7 @@ class AssignmentArrays:
             bi, bj = int(a[i]), int(a[j])
             self.place(a, L, M, i, bj)
             self.place(a, L, M, j, bi)
+            self._moved(D, a, L, M, [bi, bj])
             stats["swaps"] += 1
         stats["score"] = self._score(a, L)
         return a, stats
