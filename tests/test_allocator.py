@@ -244,3 +244,18 @@ def test_rebalance_moves_only_when_it_pays():
     with pytest.raises(ValueError, match="migration_cost"):
         alloc.rebalance(migration_cost=-1)
     assert Allocator(agents).rebalance() == {}
+
+
+def test_a_lost_agents_requests_get_a_budget_in_proportion_to_their_number():
+    agents = [{"id": f"a{k}", "capacity": 10} for k in range(4)]
+    alloc = Allocator(agents, seed=1, time_budget=0.2)
+    rng = np.random.default_rng(3)
+    alloc.submit([{"id": f"r{i}", "costs": {f"a{k}": float(rng.uniform(1, 9)) for k in range(4)}} for i in range(32)])
+    assert alloc.last_result.info["options"]["time_limit"] <= 0.2
+    full = alloc.last_result.info["options"]["time_limit"]
+    lost = [rid for rid, agent in alloc.assignment.items() if agent == "a0"]
+    alloc.remove_agent("a0")
+    share = len(lost) / 32 if len(lost) > 8 else 0.25  # at least a quarter of the budget
+    assert alloc.last_result.info["options"]["time_limit"] <= share * full + 1e-9
+    again = Allocator.from_dict(alloc.to_dict())
+    assert again.to_dict()["largest_batch"] == 32

@@ -59,6 +59,7 @@ _AGENT_KEYS = {"capacity", "skills", "name"}
 _REQUEST_KEYS = {"demand", "skill", "costs", "name"}
 _TOL = 1e-9
 _NOT_PLACED = "__not placed__"
+_SMALLEST_SHARE = 0.25  # of time_budget, the least a solve smaller than the largest batch gets
 
 
 class UnknownIdError(ValueError, LookupError):
@@ -89,7 +90,9 @@ class _Batch(AssignmentProblem):
 
 class Allocator:
     """Places streams of requests on agents; see the module. ``backend``, ``config`` and ``time_budget``
-    (seconds per batch solve, ``None``: the engine's default sweeps) go to :func:`qiopt.solve`."""
+    (seconds per batch solve, ``None``: the engine's default sweeps) go to :func:`qiopt.solve`. A smaller solve
+    (the live requests of a lost agent, say) gets a share of ``time_budget`` in proportion to its size against
+    the largest batch submitted so far, at least a quarter of it: time goes with the work."""
 
     def __init__(self, agents: Sequence[Mapping[str, Any]], *, backend: str | None = None, seed: int | None = None,
                  time_budget: float | None = None, config: Any = None) -> None:
@@ -101,6 +104,7 @@ class Allocator:
         self._live: dict[Hashable, dict[str, Any]] = {}  # request id -> {"request", "agent", "amount"}
         self._removed: set[Hashable] = set()  # agents lost: requests may still name them (they are dropped)
         self._batches = 0
+        self._largest = 0  # the most requests one submit() solved: the size time_budget is meant for
         self._write = threading.Lock()  # one writer at a time, for a whole operation
         self._state = threading.Lock()  # held briefly: readers never see half a write
         self.last_result: Any = None
@@ -143,7 +147,12 @@ class Allocator:
             for row in rows:
                 if row["id"] in self._live:
                     raise ValueError(f"request {row['id']!r} is already placed; release it first or use a new id")
-            placed = self._place(rows)
+            largest, self._largest = self._largest, max(self._largest, len(rows))
+            try:
+                placed = self._place(rows)
+            except BaseException:  # a rejected batch leaves no trace
+                self._largest = largest
+                raise
             self._apply(placed, remove=[])
             return {rid: agent for rid, (agent, _) in placed.items()}
 
@@ -274,8 +283,10 @@ class Allocator:
             int(np.random.SeedSequence([int(self.seed), self._batches]).generate_state(1, np.uint64)[0] >> 1)
         self._batches += 1
         options = {} if seed is None else {"seed": seed}
-        result = qiopt.solve(batch, backend=self.backend, config=self.config, time_limit=self.time_budget,
-                             **options)
+        limit = self.time_budget
+        if limit is not None and self._largest:
+            limit *= min(1.0, max(_SMALLEST_SHARE, len(cost) / self._largest))
+        result = qiopt.solve(batch, backend=self.backend, config=self.config, time_limit=limit, **options)
         self.last_result = result
         a = batch._as_array(result.solution)
         source = result.solution.details.get("source", result.backend)
@@ -294,7 +305,8 @@ class Allocator:
                                  for live in self._live.values()],
                     "backend": self.backend, "seed": self.seed, "time_budget": self.time_budget,
                     "config": self.config if isinstance(self.config, str | Mapping) else None,
-                    "batches": self._batches, "removed_agents": sorted(self._removed, key=repr)}
+                    "batches": self._batches, "largest_batch": self._largest,
+                    "removed_agents": sorted(self._removed, key=repr)}
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_dict` as JSON (ids must be strings or numbers)."""
@@ -310,10 +322,11 @@ class Allocator:
     def from_dict(cls, state: Mapping[str, Any]) -> Allocator:
         """Rebuild an allocator from :meth:`to_dict`'s data (checked: every placement must fit)."""
         check_keys(state, {"version", "agents", "requests", "backend", "seed", "time_budget", "config", "batches",
-                           "removed_agents"}, "allocator state")
+                           "largest_batch", "removed_agents"}, "allocator state")
         out = cls(state["agents"], backend=state.get("backend"), seed=state.get("seed"),
                   time_budget=state.get("time_budget"), config=state.get("config"))
         out._batches = int(state.get("batches", 0))
+        out._largest = int(state.get("largest_batch", 0))
         entries = state.get("requests", [])
         rows = records([e["request"] for e in entries], "requests", _REQUEST_KEYS) if entries else []
         ids = list(out._agents)
