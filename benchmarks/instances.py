@@ -18,7 +18,7 @@ from pathlib import Path
 import dimod
 import numpy as np
 
-__all__ = ["DEFAULT_DATA", "data_dir", "load_beasley", "load_gset"]
+__all__ = ["DEFAULT_DATA", "data_dir", "gka_names", "load_beasley", "load_gka", "load_gset"]
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 
@@ -56,20 +56,39 @@ def load_gset(name: str, folder: Path) -> tuple[dimod.BinaryQuadraticModel, int,
     return bqm, best, float(w.sum())
 
 
+def _load_qubo(path: Path, n: int) -> dimod.BinaryQuadraticModel:
+    """A qbsolv-format maximisation file as a BINARY model minimising ``-sum Q x``."""
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith(("c", "p"))]
+    arr = np.loadtxt(lines, dtype=np.float64, ndmin=2)
+    i, j, q = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), -arr[:, 2]
+    diag = i == j
+    linear = np.zeros(n)
+    np.add.at(linear, i[diag], q[diag])
+    return dimod.BinaryQuadraticModel.from_numpy_vectors(linear, (i[~diag], j[~diag], q[~diag]), 0.0,
+                                                         dimod.BINARY)
+
+
 def load_beasley(name: str, folder: Path) -> tuple[dimod.BinaryQuadraticModel, int]:
     """Beasley instance ``name`` (e.g. ``"bqp250-1"``) as a BINARY model minimising ``-sum Q x``.
 
     Returns ``(bqm, best_known_max)``; a sample's objective value is ``-energy``.
     """
     size, k = name.removeprefix("bqp").split("-")
-    path = folder / "bqp" / "beasley" / f"bqp{size}_{k}.qubo"
-    lines = [line for line in path.read_text().splitlines() if line and not line.startswith(("c", "p"))]
-    arr = np.loadtxt(lines, dtype=np.float64, ndmin=2)
-    i, j, q = arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), -arr[:, 2]
-    diag = i == j
-    linear = np.zeros(int(size))
-    np.add.at(linear, i[diag], q[diag])
-    bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(linear, (i[~diag], j[~diag], q[~diag]), 0.0,
-                                                        dimod.BINARY)
-    best = _best_known(folder / "bqp" / "best_known_beasley.csv", name, "best_known_max")
-    return bqm, best
+    bqm = _load_qubo(folder / "bqp" / "beasley" / f"bqp{size}_{k}.qubo", int(size))
+    return bqm, _best_known(folder / "bqp" / "best_known_beasley.csv", name, "best_known_max")
+
+
+def gka_names(folder: Path) -> list[str]:
+    """Every GKA instance listed in the shared folder (``gka1a`` ... ``gka5f``)."""
+    with (folder / "bqp" / "best_known_gka.csv").open() as fh:
+        return [row["instance"] for row in csv.DictReader(fh)]
+
+
+def load_gka(name: str, folder: Path) -> tuple[dimod.BinaryQuadraticModel, int]:
+    """GKA instance ``name`` (e.g. ``"gka1a"``) as a BINARY model minimising ``-sum Q x``, with its best-known
+    maximum."""
+    with (folder / "bqp" / "best_known_gka.csv").open() as fh:
+        row = next((r for r in csv.DictReader(fh) if r["instance"] == name), None)
+    if row is None:
+        raise KeyError(f"{name} not listed in {folder / 'bqp' / 'best_known_gka.csv'}")
+    return _load_qubo(folder / "bqp" / row["file"], int(row["n"])), int(row["best_known_max"])

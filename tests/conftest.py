@@ -7,6 +7,11 @@ import pytest
 #: Options that keep each built-in backend quick on the tiny models of the contract tests.
 FAST_OPTIONS: dict[str, dict] = {
     "sa": {"num_reads": 8, "num_sweeps": 200},
+    "auto": {"num_reads": 4},
+    "tabu": {"num_reads": 4, "num_iterations": 1000, "stall_iterations": 200},
+    "sb": {"num_reads": 8, "num_steps": 200},
+    "sqa": {"num_reads": 4, "num_sweeps": 100, "trotter": 8},
+    "pt": {"num_reads": 2, "num_sweeps": 100, "num_replicas": 8},
     "exact": {},
     "qaoa": {"reps": 1, "shots": 256, "maxiter": 15, "seed": 1},
     "ibm": {"device": "fake_manila", "shots": 256, "reps": 1, "seed": 1},

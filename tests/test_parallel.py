@@ -57,6 +57,36 @@ def test_dask_local_cluster_gives_the_local_answers():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with distributed.Client(cluster) as client:
         results = qiopt.solve_many(problems, seeds=[3, 4], executor=client, num_sweeps=200)
+        portfolio = qiopt.solve(nx.random_regular_graph(3, 60, seed=1), backend="auto", members=["sa", "tabu"],
+                                time_limit=1.0, seed=2, executor=client)
     cluster.close()
     assert _answers(results) == _answers(local)
     assert all(r.info["options"]["num_threads"] == 1 for r in results)  # the worker's threads, not the machine's
+    assert [task["backend"] for task in portfolio.info["spread"]] == ["sa", "tabu"]  # a member per worker
+    assert portfolio.info["options"]["num_threads"] == 1
+
+
+def test_one_solve_spread_over_an_executor_keeps_the_best_task():
+    problem = TaskAllocation.random(30, 4, tightness=0.7, seed=2)
+    with ThreadPoolExecutor(3) as pool:
+        result = qiopt.solve(problem, seed=7, num_sweeps=200, executor=pool)
+    tasks = result.info["spread"]
+    assert len(tasks) == 3 and len({task["seed"] for task in tasks}) == 3 and all(t["status"] == "done" for t in tasks)
+    assert result.solution.objective == min(task["objective"] for task in tasks if task["feasible"])
+    winner = tasks[result.info["answered_by"]]
+    again = qiopt.solve(problem, seed=winner["seed"], num_sweeps=200)  # each task is a plain seeded solve
+    assert again.solution.assignment == result.solution.assignment
+
+
+def test_a_spread_solve_keeps_its_deadline_and_says_what_was_cut():
+    import time
+
+    graph = nx.random_regular_graph(3, 300, seed=3)
+    with ThreadPoolExecutor(2) as pool:
+        t0 = time.perf_counter()
+        result = qiopt.solve(graph, time_limit=0.5, seed=1, executor=pool)
+        elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0  # generous: a deadline check, not a speed test
+    assert all(task["status"] == "done" for task in result.info["spread"])
+    with pytest.raises(ValueError, match="'spark'"):
+        qiopt.solve(graph, executor="spark")

@@ -28,9 +28,8 @@ from typing import Any, Self
 Check = Callable[[str, Any], Any]
 
 __all__ = [
-    "Options", "nonneg_float", "nonneg_int", "one_of", "option", "optional", "positive_float", "positive_int",
-    "probability",
-    "seed_value", "unknown_key_error",
+    "Options", "beta_pair", "nonneg_float", "nonneg_int", "one_of", "option", "optional", "positive_float",
+    "positive_int", "probability", "seed_value", "unknown_key_error",
 ]
 
 
@@ -149,3 +148,17 @@ def one_of(*choices: Any) -> Check:
             raise ValueError(f"option {name!r} must be one of {', '.join(map(repr, choices))}; got {value!r}")
         return value
     return _check
+
+
+def beta_pair(name: str, value: Any) -> tuple[float, float] | None:
+    """``None`` or an inverse-temperature range ``(hot, cold)`` with ``0 < hot <= cold < inf``."""
+    if value is None:
+        return None
+    try:
+        hot, cold = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"option {name!r} must be None or a pair [hot, cold] of positive numbers, "
+                         f"got {value!r}") from None
+    if not (0 < hot <= cold < float("inf")):
+        raise ValueError(f"option {name!r} must satisfy 0 < hot <= cold < inf, got {value!r}")
+    return (hot, cold)

@@ -55,7 +55,8 @@ def solve(model: Any, *, backend: str | None = None,
           config: str | os.PathLike[str] | SolverConfig | dict[str, Any] | None = None,
           fallback: list[str] | tuple[str, ...] | None = None, time_limit: float | None = None,
           reference: str | None = None, reference_time_limit: float | None = None, progress: bool | None = None,
-          starts: bool = True, search: bool = True, preprocess: str | None = None, **options: Any) -> Result:
+          starts: bool = True, search: bool = True, preprocess: str | None = None, executor: Any = None,
+          **options: Any) -> Result:
     """Solve ``model`` with the configured backend and return a :class:`~qiopt.result.Result`.
 
     Args:
@@ -84,10 +85,20 @@ def solve(model: Any, *, backend: str | None = None,
             variable, ``info["preprocess"]`` counts what was fixed, and the bound is kept as
             :attr:`~qiopt.result.Result.lower_bound`. When everything is fixed no backend runs
             (``Result.backend == "roof_duality"``). ``None`` (default): no preprocessing.
+        executor: spread this solve over an executor's workers (a ``concurrent.futures.Executor``, a
+            ``distributed.Client`` or ``"dask"``): the ``"auto"`` portfolio's members run on workers of their
+            own, any other backend runs one seeded solve per worker; the best answer comes back with
+            ``info["spread"]`` (see :func:`qiopt.services.parallel.spread`). ``None`` (default): here.
         **options: options of the chosen backend, overriding the config.
 
     Explicit arguments win over ``QIOPT_*`` environment variables, which win over the config file.
     """
+    if executor is not None:
+        from qiopt.services.parallel import spread
+
+        return spread(model, executor, backend=backend, config=config, fallback=fallback, time_limit=time_limit,
+                      reference=reference, reference_time_limit=reference_time_limit, progress=progress,
+                      starts=starts, search=search, preprocess=preprocess, **options)
     cfg = resolve_config(config, backend=backend, fallback=fallback, time_limit=time_limit, options=options)
     started = time.perf_counter()
     problem = model if isinstance(model, Problem) else None

@@ -34,6 +34,11 @@ ENTRY_POINT_GROUP = "qiopt.backends"
 
 _BUILTIN: dict[str, str] = {
     "sa": "qiopt.backends.annealing:SimulatedAnnealingBackend",
+    "tabu": "qiopt.backends.tabu:TabuBackend",
+    "sb": "qiopt.backends.bifurcation:SimulatedBifurcationBackend",
+    "pt": "qiopt.backends.tempering:ParallelTemperingBackend",
+    "sqa": "qiopt.backends.quantum_annealing:SimulatedQuantumAnnealingBackend",
+    "auto": "qiopt.backends.portfolio:PortfolioBackend",
     "exact": "qiopt.backends.exact:ExactBackend",
     "qaoa": "qiopt.backends.qaoa:QAOABackend",
     "ibm": "qiopt.backends.ibm:IBMBackend",

@@ -1,4 +1,5 @@
-"""``qiopt.solve_many``: many models or problems solved at once, on local processes, any executor, or Dask.
+"""``qiopt.solve_many``: many models or problems solved at once, on local processes, any executor, or Dask; and
+``qiopt.solve(..., executor=...)``: one model spread over them (:func:`spread`).
 
 Each item is one :func:`qiopt.solve` call, run where the executor puts it; the results come back in input
 order. Seeds make the answers the same wherever they run: ``seeds=[...]`` gives item ``k`` its own, and a plain
@@ -13,6 +14,13 @@ where it runs, so the tasks share the cores instead of each taking all of them:
   started and closed here; extra ``distributed``): each call uses as many threads as its Dask worker has.
 
 Results are pickled back: the sample set, the decoded solution and the model solved all travel.
+
+:func:`spread` is the other way round: one solve, its work spread over an executor's workers. The ``"auto"``
+portfolio sends each of its members to a worker (the plan made for as many threads as there are workers); any
+other backend runs one independent solve per worker with seeds derived from ``(seed, k)`` (its reads spread).
+The best answer comes back (feasible first, then the lowest objective or energy), with ``info["spread"]``
+saying what every task found and ``info["answered_by"]`` which task won. With ``time_limit`` the tasks end by
+it; tasks not back by then are cancelled (the first to finish is always waited for, so the call answers).
 
 Example:
     >>> import networkx as nx, qiopt
@@ -34,7 +42,7 @@ import numpy as np
 
 from qiopt.threads import default_threads
 
-__all__ = ["solve_many"]
+__all__ = ["solve_many", "spread"]
 
 
 def solve_many(models: Sequence[Any], *, seeds: Sequence[int | None] | None = None, executor: Any = None,
@@ -105,6 +113,136 @@ def _solve_one(model: Any, seed: int | None, options: dict[str, Any], threads: i
         if "num_threads" in backend_class(backend).options_type.names():
             call["num_threads"] = int(threads)
     return qiopt.solve(model, **call)
+
+
+_POLL_S = 0.002  # how often the spread's futures are checked
+_SPREAD_SHARE = 0.9  # of time_limit the spread tasks get; the rest pays for sending the model and the results
+
+
+def spread(model: Any, executor: Any, **call: Any) -> Any:
+    """One :func:`qiopt.solve` (``call`` holds its keyword arguments) spread over ``executor``'s workers; see
+    the module. ``executor`` is as for :func:`solve_many` (``None`` is not allowed: say where to run).
+
+    >>> import networkx as nx, qiopt
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     result = qiopt.solve(nx.cycle_graph(8), seed=1, executor=pool)
+    >>> result.best_energy, [task["seed"] for task in result.info["spread"]] == [
+    ...     _derived(1, 0), _derived(1, 1)]
+    (-8.0, True)
+    """
+    import time
+
+    started = time.perf_counter()
+    if isinstance(executor, str):
+        if executor != "dask":
+            raise ValueError(f"executor must be an Executor, a distributed.Client or 'dask', got {executor!r}")
+        client, cluster = _local_dask()
+        try:
+            return spread(model, client, **call)
+        finally:
+            client.close()
+            cluster.close()
+    if not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must have a submit() method (an Executor or a distributed.Client), got "
+                        f"{type(executor).__name__}")
+    dask = _is_dask(executor)
+    workers = len(executor.scheduler_info()["workers"]) if dask else getattr(executor, "_max_workers", None) \
+        or default_threads()
+    limit = call.get("time_limit")
+    tasks = _tasks(model, call, max(1, workers))
+    if limit is not None:
+        budget = _SPREAD_SHARE * float(limit) - (time.perf_counter() - started)
+        tasks = [{**task, "time_limit": max(budget, 1e-3)} for task in tasks]
+    extra = {"pure": False} if dask else {}
+    seeds = [task.pop("seed") for task in tasks]
+    futures = [executor.submit(_solve_one, model, seed, task, "worker" if dask else None, **extra)
+               for seed, task in zip(seeds, tasks, strict=True)]
+    deadline = None if limit is None else started + float(limit)
+    results, report = _collect(futures, [(task.get("backend"), seed) for task, seed in zip(tasks, seeds,
+                                                                                        strict=True)], deadline)
+    task, best = min(results.items(), key=lambda item: _rank(item[1]))  # ties: the first task
+    best.info["spread"] = report
+    best.info["answered_by"] = task
+    return best
+
+
+def _tasks(model: Any, call: dict[str, Any], workers: int) -> list[dict[str, Any]]:
+    """One solve call per task (its seed under ``"seed"``): the portfolio's members, or one per worker."""
+    import inspect
+
+    from qiopt.backends.registry import backend_class
+    from qiopt.config import resolve_config
+    from qiopt.solve import solve
+
+    cfg = resolve_config(call.get("config"), backend=call.get("backend"), env=os.environ)
+    base = call.get("seed")
+    rest = {k: v for k, v in call.items() if k != "seed"}
+    if cfg.backend == "auto" and not _structured(model):
+        from qiopt.backends.portfolio import features, plan
+        from qiopt.model import CompactModel, as_bqm
+
+        members = rest.pop("members", None) or [name for name, _ in plan(
+            features(CompactModel.from_bqm(as_bqm(model))), call.get("time_limit"), workers)]
+        arguments = set(inspect.signature(solve).parameters)  # solve's own, the rest are backend options
+        calls = [{k: v for k, v in rest.items() if k in arguments or k in backend_class(name).options_type.names()}
+                 | {"backend": name} for name in members]
+    else:
+        calls = [dict(rest) for _ in range(workers)]
+    return [task | {"seed": None if base is None else _derived(base, k)} for k, task in enumerate(calls)]
+
+
+def _structured(model: Any) -> bool:
+    import dimod
+
+    from qiopt.constrained.model import ConstrainedModel
+    from qiopt.constrained.program import is_program
+    from qiopt.problems.base import Problem
+
+    return isinstance(model, Problem | ConstrainedModel | dimod.ConstrainedQuadraticModel) or is_program(model)
+
+
+def _collect(futures: list[Any], tasks: list[tuple[str | None, int | None]], deadline: float | None
+             ) -> tuple[dict[int, Any], list[dict[str, Any]]]:
+    """The results back by ``deadline`` (or the first to come back after it), and a report line per task
+    (``tasks``: its backend and seed). Futures are polled, so this works for any executor's futures."""
+    import time
+
+    report = [{"task": k, "backend": backend, "seed": seed} for k, (backend, seed) in enumerate(tasks)]
+    results: dict[int, Any] = {}
+    pending, first_error = set(range(len(futures))), None
+    while pending:
+        for k in sorted(pending):
+            if not futures[k].done():
+                continue
+            pending.discard(k)
+            try:
+                result = futures[k].result()
+            except Exception as exc:
+                first_error = first_error or exc
+                report[k]["status"] = f"failed: {type(exc).__name__}: {exc}"
+                continue
+            results[k] = result
+            report[k] |= {"status": "done", "backend": result.backend, "best_energy": result.best_energy,
+                          "feasible": result.feasible}
+            if result.solution is not None:
+                report[k]["objective"] = result.solution.objective
+        if pending and results and deadline is not None and time.perf_counter() > deadline:
+            for k in pending:
+                futures[k].cancel()
+                report[k]["status"] = "not back by the time limit (cancelled)"
+            break
+        if pending:
+            time.sleep(_POLL_S)
+    if not results:
+        raise first_error
+    return dict(sorted(results.items())), report
+
+
+def _rank(result: Any) -> tuple[bool, float]:
+    """Feasible answers first, then the lowest objective (a problem's) or energy."""
+    value = result.solution.objective if result.solution is not None else result.best_energy
+    return (not result.feasible, float(value))
 
 
 def _derived(seed: int, k: int) -> int:

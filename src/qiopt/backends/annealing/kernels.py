@@ -34,7 +34,7 @@ from qiopt.backends._random import JIT, exp_neg, stream_state, uniform, xorshift
 from qiopt.model import CompactModel
 from qiopt.threads import run_tasks
 
-__all__ = ["MAX_BLOCK", "REFRESH_SWEEPS", "anneal", "steepest_descent"]
+__all__ = ["MAX_BLOCK", "REFRESH_SWEEPS", "anneal", "blocks", "local_fields", "steepest_descent"]
 
 MAX_BLOCK = 64
 """Most reads annealed in lockstep by one task (the vector dimension)."""
@@ -45,7 +45,7 @@ _F0, _F1, _F2 = np.float32(0.0), np.float32(1.0), np.float32(2.0)
 
 
 @nb.njit(**JIT)
-def _fields(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, S: np.ndarray,
+def local_fields(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, S: np.ndarray,
             F: np.ndarray) -> None:
     """``F[i, r] = h[i] + sum_j J_ij S[j, r]``, summed in float64 and stored as float32."""
     acc = np.empty(S.shape[1], np.float64)
@@ -103,7 +103,7 @@ def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: 
         for i in range(n):
             S[i, r] = states[lo + r, i]
     F = np.empty((n, width), np.float32)
-    _fields(h, indptr, indices, data, S, F)
+    local_fields(h, indptr, indices, data, S, F)
     rng = np.empty(width, np.uint64)
     for r in range(width):
         rng[r] = stream_state(seed, np.uint64(first_read + lo + r))
@@ -128,7 +128,7 @@ def _anneal_block(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: 
                             F[j, r] += w * flip[r]
             sweeps += 1
             if sweeps % REFRESH_SWEEPS == 0:
-                _fields(h, indptr, indices, data, S, F)
+                local_fields(h, indptr, indices, data, S, F)
     for r in range(width):
         for i in range(n):
             states[lo + r, i] = np.int8(S[i, r])
@@ -196,7 +196,7 @@ def _check(cm: CompactModel, states: np.ndarray, num_threads: int) -> None:
         raise ValueError(f"states must be a C-contiguous int8 array of shape (num_reads, {cm.num_variables})")
 
 
-def _blocks(num_reads: int, num_threads: int) -> list[tuple[int, int]]:
+def blocks(num_reads: int, num_threads: int) -> list[tuple[int, int]]:
     """Split reads into near-equal blocks of at most MAX_BLOCK, a multiple of num_threads where possible."""
     count = -(-num_reads // MAX_BLOCK)
     count = min(num_reads, -(-count // num_threads) * num_threads)
@@ -233,7 +233,7 @@ def anneal(cm: CompactModel, betas: np.ndarray, sweeps_per_beta: int, states: np
         _anneal_block(cm.h, cm.indptr, cm.indices, cm.data, data32, betas, int(sweeps_per_beta), states,
                       lo, hi, seed64, int(first_read), bool(randomize_order), bool(gibbs))
 
-    run_tasks(_blocks(states.shape[0], num_threads), work, num_threads)
+    run_tasks(blocks(states.shape[0], num_threads), work, num_threads)
 
 
 def steepest_descent(cm: CompactModel, states: np.ndarray, num_threads: int = 1) -> None:

@@ -27,6 +27,7 @@ from qiopt.backends.base import Backend, RunOutput, _timing
 from qiopt.constrained.model import ConstrainedModel
 from qiopt.model import CompactModel
 from qiopt.options import (
+    beta_pair,
     one_of,
     option,
     optional,
@@ -42,19 +43,6 @@ _BQM_READS, _ENGINE_READS, _SWEEPS = 64, 4, 1000
 _MAX_TIMED_SWEEPS = 10**7  # a time-limited engine run is bounded by its deadline, not by sweeps
 _BATCH_MARGIN = 0.85  # share of the time left a time-limited BQM batch is sized to fill
 _SEGMENT_STREAMS = 2**40  # read-stream offset between the probe's segments (reads are numbered far below it)
-
-
-def _beta_range(name: str, value: Any) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    try:
-        hot, cold = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"option {name!r} must be None or a pair [hot, cold] of positive numbers, "
-                         f"got {value!r}") from None
-    if not (0 < hot <= cold < float("inf")):
-        raise ValueError(f"option {name!r} must satisfy 0 < hot <= cold < inf, got {value!r}")
-    return (hot, cold)
 
 
 def _schedule(name: str, value: Any) -> tuple[float, ...] | None:
@@ -77,7 +65,7 @@ class SimulatedAnnealingOptions(ReadOptions):
     num_sweeps_per_beta: int = option(1, "Sweeps at each β of the schedule; divides num_sweeps.",
                                       check=positive_int)
     beta_range: tuple[float, float] | None = option(
-        None, "[hot, cold] inverse temperatures; default derived from the model's biases.", check=_beta_range)
+        None, "[hot, cold] inverse temperatures; default derived from the model's biases.", check=beta_pair)
     beta_schedule_type: str = option("geometric", "'geometric', 'linear' or 'custom' (uses beta_schedule).",
                                      check=one_of("geometric", "linear", "custom"))
     beta_schedule: tuple[float, ...] | None = option(

@@ -1,0 +1,194 @@
+"""The ``"auto"`` backend: a portfolio that spends a time budget on the solvers that suit the model.
+
+``auto`` reads a few features of the model (:func:`features`: size, density, degree, whether the couplings are
+all of one magnitude), picks members and their time shares by the rules of :func:`plan` (measured on Gset,
+Beasley/GKA and planted Wishart instances with ``benchmarks/bench_family.py``; the figures are in
+``BENCHMARKS.md``), runs the members side by side where the thread budget allows (each on its own threads,
+each bounded by its share of ``time_limit``), and returns the best samples of all. ``info["portfolio"]`` says what
+each member did and ``info["answered_by"]`` which one found the best sample.
+
+Without ``time_limit`` there is no budget to split: ``auto`` runs the plan's first member with its own defaults.
+Models small enough to enumerate in a small part of the budget go to ``exact`` (a certain optimum). On
+constrained models (problems, CQMs) ``auto`` runs the allocation engine of ``sa``, the one structured annealer.
+
+Example:
+    >>> import networkx as nx, qiopt
+    >>> result = qiopt.solve(nx.cycle_graph(6), backend="auto", time_limit=0.5, seed=1)
+    >>> result.best_energy, result.sampleset.info["answered_by"]
+    (-6.0, 'exact')
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import dimod
+import numpy as np
+
+from qiopt.backends._reads import ReadOptions, keep_lowest
+from qiopt.backends.base import Backend, RunOutput
+from qiopt.model import CompactModel
+from qiopt.options import option, optional, positive_int
+from qiopt.threads import lease
+
+__all__ = ["PortfolioBackend", "PortfolioOptions", "features", "plan"]
+
+_EXACT_RATE = 2.0**27  # states per second per thread the exact backend enumerates (measured: ~2**28, halved)
+_EXACT_SHARE = 0.1  # enumerate only when it takes at most this share of the budget
+_UNTIMED = 0.5  # the budget the exact rule assumes without time_limit (n <= 24 on two threads)
+_MARGIN = 0.03  # share of the budget kept for starting members and merging their samples
+_COMMON = ("seed", "initial_states", "initial_states_generator")
+
+
+def _members(name: str, value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from qiopt.backends.registry import backend_class
+
+    names = (value,) if isinstance(value, str) else tuple(value)
+    if not names or not all(isinstance(v, str) for v in names):
+        raise ValueError(f"option {name!r} must be None or a non-empty list of backend names, got {value!r}")
+    for member in names:
+        cls = backend_class(member)  # an unknown name is a ValueError listing the valid ones
+        if member == PortfolioBackend.name or "time_limit" not in cls.options_type.names():
+            raise ValueError(f"option {name!r}: {member!r} cannot be a portfolio member (members must be "
+                             "sampling backends with a time_limit option, such as 'sa', 'tabu', 'sb', 'pt')")
+    if len(set(names)) != len(names):
+        raise ValueError(f"option {name!r} names a backend twice: {list(names)}")
+    return names
+
+
+@dataclass(frozen=True)
+class PortfolioOptions(ReadOptions):
+    num_reads: int | None = option(None, "Samples returned: the best of all members' (default 8).",
+                                   check=optional(positive_int))
+    members: tuple[str, ...] | None = option(
+        None, "Backends to run (each gets an equal share); default: chosen by the measured rules of "
+        "qiopt.backends.portfolio.plan.", check=_members)
+
+
+def features(model: CompactModel) -> dict[str, Any]:
+    """What the rules read: ``num_variables``, ``density`` (couplings over ``n(n-1)/2``), ``mean_degree`` and
+    ``uniform`` (every coupling of one magnitude and no linear biases, as in max-cut).
+
+    >>> import dimod
+    >>> from qiopt.model import CompactModel
+    >>> features(CompactModel.from_bqm(dimod.BQM({}, {(0, 1): 1.0, (1, 2): -1.0}, 0.0, "SPIN")))
+    {'num_variables': 3, 'density': 0.6666666666666666, 'mean_degree': 1.3333333333333333, 'uniform': True}
+    """
+    n = model.num_variables
+    nnz = len(model.data) // 2
+    magnitudes = np.abs(model.data)
+    uniform = bool(nnz and not model.h.any() and np.ptp(magnitudes) <= 1e-12 * magnitudes.max())
+    return {"num_variables": n, "density": nnz / max(1, n * (n - 1) // 2), "mean_degree": 2 * nnz / n,
+            "uniform": uniform}
+
+
+def plan(facts: dict[str, Any], time_limit: float | None, threads: int) -> list[tuple[str, float]]:
+    """Members and their shares of the budget for a model with these :func:`features`.
+
+    The rules (``benchmarks/bench_family.py``, figures in ``BENCHMARKS.md``):
+
+    * enumerable within a tenth of the budget (of half a second without ``time_limit``): ``exact`` alone;
+    * otherwise ``sa`` with ``tabu`` beside it, each on its own threads for the whole budget.
+
+    >>> plan({"num_variables": 10, "density": 1.0, "mean_degree": 9.0, "uniform": False}, 1.0, 2)
+    [('exact', 1.0)]
+    """
+    n = facts["num_variables"]
+    if n <= 40 and 2.0**n / (_EXACT_RATE * threads) <= _EXACT_SHARE * (time_limit or _UNTIMED):
+        return [("exact", 1.0)]
+    return [("sa", 1.0), ("tabu", 1.0)]
+
+
+class PortfolioBackend(Backend):
+    """Several backends on one time budget, chosen for the model; the best samples of all of them."""
+
+    name = "auto"
+    options_type = PortfolioOptions
+    requires = ("numba",)
+    structured = True
+    summary = "a portfolio: picks backends for the model, splits time_limit between them, returns the best"
+
+    def _resolve(self, options: Any) -> Any:
+        return options.replace(num_reads=options.num_reads or 8)
+
+    def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
+        started = time.perf_counter()
+        with lease(options.num_threads) as threads:
+            if options.members is not None:
+                chosen = [(member, 1.0) for member in options.members]
+            else:
+                chosen = plan(features(model), options.time_limit, threads)
+            if options.time_limit is None:
+                chosen = chosen[:1]
+            runs = _schedule(chosen, options, threads, started)
+            with ThreadPoolExecutor(max_workers=min(threads, len(runs))) as pool:
+                done = list(pool.map(lambda run: _member(model, bqm, run), runs))
+        best = None
+        for spins, _ in done:
+            best = keep_lowest(model, best, spins, options.num_reads)
+        report = [entry for _, entry in done]
+        answered = min(report, key=lambda entry: entry["best_energy"])["backend"]  # ties: the first listed
+        info = {"portfolio": report, "answered_by": answered, "num_threads": threads, "features": features(model)}
+        return RunOutput(best, info)
+
+    def _sample_structured(self, model: Any, options: Any, t0: int, starts: np.ndarray | None = None
+                           ) -> dimod.SampleSet:
+        """Constrained models go to the allocation engine of ``sa`` (the one structured annealer)."""
+        from qiopt.backends.registry import get_backend
+
+        sa = get_backend("sa")
+        own = {name: getattr(options, name) for name in (*_COMMON, "num_threads", "time_limit")}
+        if options.num_reads is not None:
+            own["num_reads"] = options.num_reads
+        sampleset = sa._sample_structured(model, sa.options.replace(**own), t0, starts)
+        sampleset.info.update(backend=self.name, answered_by="sa", options=options.to_dict())
+        return sampleset
+
+
+def _schedule(chosen: list[tuple[str, float]], options: Any, threads: int, started: float) -> list[dict]:
+    """One run per member: its threads, time limit and seed. With a thread for each, members run at once for
+    the whole budget, the threads split evenly; otherwise they take one thread each, in turns, and the
+    budget is shared by their weights. A member's seed derives from the portfolio's seed and its position."""
+    together = len(chosen) <= threads
+    split = np.array_split(np.arange(threads), len(chosen)) if together else None
+    total = sum(weight for _, weight in chosen)
+    budget = None
+    if options.time_limit is not None:
+        budget = (1 - _MARGIN) * options.time_limit - (time.perf_counter() - started)
+    seeds = np.random.SeedSequence(options.seed).generate_state(len(chosen), np.uint64) % np.uint64(2**63)
+    runs = []
+    for k, (name, weight) in enumerate(chosen):
+        limit = None if budget is None else budget if together else budget * threads * weight / total
+        runs.append({"name": name, "threads": len(split[k]) if together else 1, "seed": int(seeds[k]),
+                     "time_limit": None if limit is None else max(limit, 1e-3), "options": options})
+    return runs
+
+
+def _member(model: CompactModel, bqm: dimod.BinaryQuadraticModel, run: dict) -> tuple[np.ndarray, dict]:
+    """Run one member; its samples as ±1 rows in the model's order and what it did."""
+    from qiopt.backends.registry import get_backend
+
+    options = run["options"]
+    sampler = get_backend(run["name"])
+    given = {name: getattr(options, name) for name in _COMMON} | {
+        "seed": run["seed"], "num_threads": run["threads"], "time_limit": run["time_limit"],
+        "num_states": options.num_reads}  # exact: as many lowest states as samples asked
+    own = {name: value for name, value in given.items() if name in sampler.options_type.names()}
+    if "num_reads" in sampler.options_type.names():  # at least the portfolio's samples, else the member's own
+        own["num_reads"] = max(options.num_reads, sampler._resolve(sampler.options).num_reads or 0)
+    t0 = time.perf_counter_ns()
+    sampleset = sampler._sample_compact(bqm, model, sampler.options.replace(**own), t0)
+    seconds = (time.perf_counter_ns() - t0) / 1e9
+    column = {v: k for k, v in enumerate(sampleset.variables)}
+    spins = model.from_vartype(sampleset.record.sample[:, [column[v] for v in model.labels]])
+    if len(spins) < options.num_reads:  # a model with fewer states than samples asked: repeat the lowest
+        spins = np.resize(spins, (options.num_reads, model.num_variables))
+    entry = {"backend": run["name"], "seconds": seconds, "num_threads": run["threads"],
+             "time_limit": run["time_limit"], "best_energy": float(sampleset.record.energy.min()),
+             "num_samples": len(sampleset)}
+    return np.ascontiguousarray(spins), entry
