@@ -166,8 +166,8 @@ def bqp(args, folder: Path) -> None:
         names = [n for n in names if any(n.startswith(p) for p in args.instances.split(","))]
     loaded = {n: (load_gka if n.startswith("gka") else load_beasley)(n, folder) for n in names}
     print(f"\n### Beasley and GKA: best-known reached in {args.time:g} s per instance (seed 1)\n")
-    print("| solver | instances | best known reached | mean gap % | worst gap % | mean seconds to reach "
-          f"({'ladder' if args.ladder else 'qiopt: whole budget'}; anchors: first hit) |")
+    how = "ladder budget" if args.ladder else "whole budget for time-limited solvers, first hit for repeated anchors"
+    print(f"| solver | instances | best known reached | mean gap % | worst gap % | mean seconds to reach ({how}) |")
     print("|---|---|---|---|---|---|")
     for solver in args.solvers:
         reached, gaps, hits, missed = 0, [], [], []

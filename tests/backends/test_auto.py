@@ -71,7 +71,11 @@ def test_bad_members_are_named(members, message):
         qiopt.get_backend("auto", members=members)
 
 
-def test_features_tell_max_cut_from_weighted_models():
-    cut = CompactModel.from_bqm(qiopt.model.maxcut_bqm(nx.cycle_graph(10)))
-    assert features(cut)["uniform"] and features(cut)["mean_degree"] == 2.0
-    assert not features(CompactModel.from_bqm(random_bqm(10, "SPIN", seed=1)))["uniform"]
+def test_features_and_the_plan_follow_density_and_threads():
+    cut = features(CompactModel.from_bqm(qiopt.model.maxcut_bqm(nx.cycle_graph(60))))
+    assert cut["mean_degree"] == 2.0 and cut["density"] < 0.05
+    assert plan(cut, 10.0, 2) == [("sa", 1.0, {"num_sweeps": 10_000})]  # long anneals on sparse models
+    assert [m for m, _, _ in plan(cut, 10.0, 4)] == ["sa", "pt"]
+    dense = features(CompactModel.from_bqm(random_bqm(60, "SPIN", seed=1, density=0.5)))
+    assert [m for m, _, _ in plan(dense, 10.0, 1)] == ["tabu", "pt"]
+    assert [m for m, _, _ in plan(dense, 10.0, 8)] == ["tabu", "pt", "sa"]

@@ -182,11 +182,12 @@ def _tasks(model: Any, call: dict[str, Any], workers: int) -> list[dict[str, Any
         from qiopt.backends.portfolio import features, plan
         from qiopt.model import CompactModel, as_bqm
 
-        members = rest.pop("members", None) or [name for name, _ in plan(
+        given = rest.pop("members", None)
+        members = [(name, {}) for name in given] if given else [(name, own) for name, _, own in plan(
             features(CompactModel.from_bqm(as_bqm(model))), call.get("time_limit"), workers)]
         arguments = set(inspect.signature(solve).parameters)  # solve's own, the rest are backend options
         calls = [{k: v for k, v in rest.items() if k in arguments or k in backend_class(name).options_type.names()}
-                 | {"backend": name} for name in members]
+                 | own | {"backend": name} for name, own in members]
     else:
         calls = [dict(rest) for _ in range(workers)]
     return [task | {"seed": None if base is None else _derived(base, k)} for k, task in enumerate(calls)]

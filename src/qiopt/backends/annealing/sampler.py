@@ -113,6 +113,7 @@ class SimulatedAnnealingBackend(Backend):
         largest = max(options.num_reads, kernels.MAX_BLOCK * threads)
         reads = options.num_reads if deadline is None else min(options.num_reads, threads)
         best, batch, done, cut = None, 0, 0, False
+        costs: dict[int, float] = {}  # block width -> seconds per block on one thread, as measured
         with reporter("sa", total=options.time_limit, unit="s") as bar:
             while reads > 0:
                 started = time.perf_counter()
@@ -131,9 +132,9 @@ class SimulatedAnnealingBackend(Backend):
                 bar.set_postfix_str(f"{done} reads")
                 if deadline is None or cut:
                     break
-                # the next batch sized to end by the deadline, with a margin: a batch's cost grows in whole
-                # lockstep blocks, not per read (measured on G22: without it, 1 s calls took up to 1.16 s)
-                reads = min(largest, int(_BATCH_MARGIN * (deadline - now) * reads / max(now - started, 1e-9)))
+                parts = kernels.blocks(reads, threads)
+                costs[max(hi - lo for lo, hi in parts)] = (now - started) / -(-len(parts) // threads)
+                reads = _next_reads(kernels, costs, deadline - now, threads, largest)
         info = {"beta_range": list(beta_range), "beta_schedule_type": options.beta_schedule_type,
                 "num_batches": batch, "num_reads_annealed": done, "num_threads": threads,
                 "stopped_by_time_limit": cut}
@@ -226,6 +227,31 @@ def _probe(kernels: Any, model: CompactModel, betas: np.ndarray, states: np.ndar
             return pos < len(betas)
         step = max(1, min(2 * step, int(left / max(per_beta, 1e-12))))
     return False
+
+
+def _next_reads(kernels: Any, costs: dict[int, float], left: float, threads: int, largest: int) -> int:
+    """Reads of the next time-limited batch, sized to end by the deadline with a margin; 0 when none fits.
+
+    ``costs`` maps a block width (reads in lockstep) to the seconds one block of it took on one thread. A batch
+    costs whole blocks per thread, and a block costs less than in proportion to its width (the reads are vector
+    lanes): a block no wider than one measured costs at most that; a wider one is priced on the line through the
+    two widest measured (in proportion to width from a single one), which overestimates a cost that grows less
+    than linearly. (Sizing by reads alone, a few reads left over cost a whole block: 30 s calls with
+    25,000-sweep reads took 32 s.)"""
+    def cost(width: int) -> float:
+        known = [t for w, t in costs.items() if w >= width]
+        if known:
+            return min(known)
+        (w1, t1), (w2, t2) = [(0, 0.0), *sorted(costs.items())][-2:]
+        slope = max((t2 - t1) / (w2 - w1), 0.1 * t2 / w2)  # never flatter than a tenth of proportional
+        return t2 + slope * (width - w2)
+
+    room = _BATCH_MARGIN * left
+    rounds = int(room // cost(kernels.MAX_BLOCK))
+    if rounds >= 1:  # whole blocks of full width on every thread
+        return min(largest, rounds * threads * kernels.MAX_BLOCK)
+    fits = [w for w in range(kernels.MAX_BLOCK - 1, 0, -1) if cost(w) <= room]
+    return threads * fits[0] if fits else 0  # one block per thread, as wide as fits
 
 
 def _betas(model: CompactModel, options: Any, schedule: Any) -> tuple[np.ndarray, tuple[float, float]]:
