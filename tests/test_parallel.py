@@ -88,5 +88,8 @@ def test_a_spread_solve_keeps_its_deadline_and_says_what_was_cut():
         elapsed = time.perf_counter() - t0
     assert elapsed < 2.0  # generous: a deadline check, not a speed test
     assert all(task["status"] == "done" for task in result.info["spread"])
+    with ThreadPoolExecutor(2) as pool:  # one member named by a plain string, as the option allows
+        one = qiopt.solve(graph, backend="auto", members="sa", time_limit=0.3, seed=1, executor=pool)
+    assert [task["backend"] for task in one.info["spread"]] == ["sa"]
     with pytest.raises(ValueError, match="'spark'"):
         qiopt.solve(graph, executor="spark")

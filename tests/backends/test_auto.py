@@ -1,6 +1,5 @@
 """The "auto" portfolio: its rules, its split of the budget, its deadline and where its answer came from."""
 
-import time
 
 import dimod
 import networkx as nx
@@ -32,14 +31,13 @@ def test_members_run_side_by_side_and_the_best_is_kept():
     np.testing.assert_allclose(sampleset.record.energy, bqm.energies(sampleset))
 
 
-def test_more_members_than_threads_share_the_budget_in_turns():
+@pytest.mark.parametrize(("members", "threads"), [(["sa", "tabu"], 1), (["sa", "tabu", "pt"], 2)])
+def test_more_members_than_threads_share_the_budget_in_rounds(members, threads):
     bqm = random_bqm(40, "SPIN", seed=5)
-    t0 = time.perf_counter()
-    sampleset = qiopt.get_backend("auto", members=["sa", "tabu"], time_limit=0.8, num_threads=1).sample(bqm)
-    elapsed = time.perf_counter() - t0
+    sampleset = qiopt.get_backend("auto", members=members, time_limit=0.8, num_threads=threads).sample(bqm)
     limits = [entry["time_limit"] for entry in sampleset.info["portfolio"]]
-    assert sum(limits) <= 0.8 and limits[0] == pytest.approx(limits[1])
-    assert elapsed < 2.5  # generous: a deadline check, not a speed test
+    rounds = -(-len(members) // threads)
+    assert rounds * max(limits) <= 0.8 and len(set(limits)) == 1  # the rounds fit in the budget together
 
 
 def test_a_seeded_portfolio_on_one_thread_replays():
@@ -74,8 +72,10 @@ def test_bad_members_are_named(members, message):
 def test_features_and_the_plan_follow_density_and_threads():
     cut = features(CompactModel.from_bqm(qiopt.model.maxcut_bqm(nx.cycle_graph(60))))
     assert cut["mean_degree"] == 2.0 and cut["density"] < 0.05
-    assert plan(cut, 10.0, 2) == [("sa", 1.0, {"num_sweeps": 10_000})]  # long anneals on sparse models
-    assert [m for m, _, _ in plan(cut, 10.0, 4)] == ["sa", "pt"]
+    assert plan(cut, 10.0, 2) == [("sa", {"num_sweeps": 10_000})]  # long anneals on sparse models
+    assert [m for m, _ in plan(cut, 10.0, 4)] == ["sa", "pt"]
     dense = features(CompactModel.from_bqm(random_bqm(60, "SPIN", seed=1, density=0.5)))
-    assert [m for m, _, _ in plan(dense, 10.0, 1)] == ["tabu", "pt"]
-    assert [m for m, _, _ in plan(dense, 10.0, 8)] == ["tabu", "pt", "sa"]
+    assert [m for m, _ in plan(dense, 10.0, 1)] == ["tabu", "pt"]
+    assert [m for m, _ in plan(dense, 10.0, 8)] == ["tabu", "pt", "sa"]
+    small = features(CompactModel.from_bqm(random_bqm(22, "SPIN", seed=1)))
+    assert plan(small, None, 1) == plan(small, None, 4)  # untimed: the same plan on any thread count

@@ -39,7 +39,7 @@ __all__ = ["DENSE", "PortfolioBackend", "PortfolioOptions", "features", "plan"]
 _EXACT_RATE = 2.0**27  # states per second per thread the exact backend enumerates (measured: ~2**28, halved)
 _EXACT_SHARE = 0.1  # enumerate only when it takes at most this share of the budget
 _SPARSE_PAIR_THREADS = 4  # sparse models: sa alone below this many threads, then pt beside it
-_UNTIMED = 0.5  # the budget the exact rule assumes without time_limit (n <= 24 on two threads)
+_UNTIMED = 0.5  # the budget the exact rule assumes without time_limit, on one thread (n <= 23)
 _SWEEPS_PER_SECOND = 1000  # long anneals on sparse models: sweeps per read per second of budget
 _MIN_SWEEPS = 1000
 _SWEEP_RATE = 4e7  # spin updates per second of one read alone on one thread (measured 4.3e7 on G22)
@@ -90,13 +90,13 @@ def features(model: CompactModel) -> dict[str, Any]:
     return {"num_variables": n, "density": nnz / max(1, n * (n - 1) // 2), "mean_degree": 2 * nnz / n}
 
 
-def plan(facts: dict[str, Any], time_limit: float | None, threads: int) -> list[tuple[str, float, dict]]:
-    """Members, their weights (shares of the budget when they must take turns) and their own options for a
-    model with these :func:`features`, on ``threads`` threads.
+def plan(facts: dict[str, Any], time_limit: float | None, threads: int) -> list[tuple[str, dict]]:
+    """Members and their own options for a model with these :func:`features`, on ``threads`` threads.
 
     The rules (``benchmarks/bench_family.py``; figures in ``BENCHMARKS.md``):
 
-    * enumerable within a tenth of the budget (of half a second without ``time_limit``): ``exact`` alone;
+    * enumerable within a tenth of the budget (without ``time_limit``: of half a second on one thread, so the
+      plan does not depend on the thread count): ``exact`` alone;
     * sparse (density below :data:`DENSE`): ``sa`` with long anneals (:func:`long_anneal` sweeps per read) on
       every thread, with ``pt`` beside it from four threads on. Gset at 30 s on two threads: ``sa`` with 30,000
       sweeps per read 13359 / 10297 / 9583 on G22 / G55 / G70 (25,000 on G55, 18,000 on G22); ``pt`` 13359 /
@@ -108,17 +108,18 @@ def plan(facts: dict[str, Any], time_limit: float | None, threads: int) -> list[
     Without ``time_limit`` only the first member runs.
 
     >>> plan({"num_variables": 10, "density": 1.0, "mean_degree": 9.0}, 1.0, 2)
-    [('exact', 1.0, {})]
+    [('exact', {})]
     >>> plan({"num_variables": 2000, "density": 0.01, "mean_degree": 20.0}, 10.0, 2)
-    [('sa', 1.0, {'num_sweeps': 10000})]
+    [('sa', {'num_sweeps': 10000})]
     """
     n = facts["num_variables"]
-    if n <= 40 and 2.0**n / (_EXACT_RATE * threads) <= _EXACT_SHARE * (time_limit or _UNTIMED):
-        return [("exact", 1.0, {})]
+    rate = _EXACT_RATE * (1 if time_limit is None else threads)  # untimed: the same plan on any thread count
+    if n <= 40 and 2.0**n / rate <= _EXACT_SHARE * (time_limit or _UNTIMED):
+        return [("exact", {})]
     if facts["density"] < DENSE:
-        sa = ("sa", 1.0, {} if time_limit is None else {"num_sweeps": long_anneal(n, time_limit)})
-        return [sa] if threads < _SPARSE_PAIR_THREADS else [sa, ("pt", 1.0, {})]
-    return [(name, 1.0, {}) for name in ("tabu", "pt", "sa")[:max(2, min(threads, 3))]]
+        sa = ("sa", {} if time_limit is None else {"num_sweeps": long_anneal(n, time_limit)})
+        return [sa] if threads < _SPARSE_PAIR_THREADS else [sa, ("pt", {})]
+    return [(name, {}) for name in ("tabu", "pt", "sa")[:max(2, min(threads, 3))]]
 
 
 def long_anneal(num_variables: int, time_limit: float) -> int:
@@ -150,7 +151,7 @@ class PortfolioBackend(Backend):
         facts = features(model)
         with lease(options.num_threads) as threads:
             if options.members is not None:
-                chosen = [(member, 1.0, {}) for member in options.members]
+                chosen = [(member, {}) for member in options.members]
             else:
                 chosen = plan(facts, options.time_limit, threads)
             if options.time_limit is None:
@@ -181,23 +182,21 @@ class PortfolioBackend(Backend):
         return sampleset
 
 
-def _schedule(chosen: list[tuple[str, float, dict]], options: Any, threads: int, started: float) -> list[dict]:
-    """One run per member: its threads, time limit and seed. With a thread for each, members run at once for
-    the whole budget, the threads split evenly; otherwise they take one thread each, in turns, and the
-    budget is shared by their weights. A member's seed derives from the portfolio's seed and its position."""
+def _schedule(chosen: list[tuple[str, dict]], options: Any, threads: int, started: float) -> list[dict]:
+    """One run per member: its threads, time limit, seed and own options. With a thread for each, members run
+    at once for the whole budget, the threads split evenly; otherwise they take one thread each, in
+    ``ceil(members / threads)`` rounds that share the budget. A member's seed derives from the portfolio's seed
+    and its position."""
     together = len(chosen) <= threads
     split = np.array_split(np.arange(threads), len(chosen)) if together else None
-    total = sum(weight for _, weight, _ in chosen)
+    rounds = -(-len(chosen) // threads)
     budget = None
     if options.time_limit is not None:
-        budget = (1 - _MARGIN) * options.time_limit - (time.perf_counter() - started)
+        budget = ((1 - _MARGIN) * options.time_limit - (time.perf_counter() - started)) / rounds
     seeds = np.random.SeedSequence(options.seed).generate_state(len(chosen), np.uint64) % np.uint64(2**63)
-    runs = []
-    for k, (name, weight, own) in enumerate(chosen):
-        limit = None if budget is None else budget if together else budget * threads * weight / total
-        runs.append({"name": name, "threads": len(split[k]) if together else 1, "seed": int(seeds[k]), "own": own,
-                     "time_limit": None if limit is None else max(limit, 1e-3), "options": options})
-    return runs
+    return [{"name": name, "threads": len(split[k]) if together else 1, "seed": int(seeds[k]), "own": own,
+             "time_limit": None if budget is None else max(budget, 1e-3), "options": options}
+            for k, (name, own) in enumerate(chosen)]
 
 
 def _member(model: CompactModel, bqm: dimod.BinaryQuadraticModel, run: dict) -> tuple[np.ndarray, dict]:
@@ -210,15 +209,17 @@ def _member(model: CompactModel, bqm: dimod.BinaryQuadraticModel, run: dict) -> 
         "seed": run["seed"], "num_threads": run["threads"], "time_limit": run["time_limit"],
         "num_states": options.num_reads}  # exact: as many lowest states as samples asked
     own = {name: value for name, value in given.items() if name in sampler.options_type.names()}
-    if "num_reads" in sampler.options_type.names():  # at least the portfolio's samples, else the member's own
-        own["num_reads"] = max(options.num_reads, sampler._resolve(sampler.options).num_reads or 0)
+    if "num_reads" in sampler.options_type.names():  # the member's own number, raised to the portfolio's
+        default = sampler._resolve(sampler.options).num_reads or 0
+        if options.num_reads > default:
+            own["num_reads"] = options.num_reads
     own |= run["own"]  # the plan's options for this member
     t0 = time.perf_counter_ns()
     sampleset = sampler._sample_compact(bqm, model, sampler.options.replace(**own), t0)
     seconds = (time.perf_counter_ns() - t0) / 1e9
     column = {v: k for k, v in enumerate(sampleset.variables)}
     spins = model.from_vartype(sampleset.record.sample[:, [column[v] for v in model.labels]])
-    if len(spins) < options.num_reads:  # a model with fewer states than samples asked: repeat the lowest
+    if run["name"] == "exact" and len(spins) < options.num_reads:  # fewer states than samples asked: repeat
         spins = np.resize(spins, (options.num_reads, model.num_variables))
     entry = {"backend": run["name"], "options": run["own"], "seconds": seconds, "num_threads": run["threads"],
              "time_limit": run["time_limit"], "best_energy": float(sampleset.record.energy.min()),

@@ -119,7 +119,7 @@ _POLL_S = 0.002  # how often the spread's futures are checked
 _SPREAD_SHARE = 0.9  # of time_limit the spread tasks get; the rest pays for sending the model and the results
 
 
-def spread(model: Any, executor: Any, **call: Any) -> Any:
+def spread(model: Any, executor: Any, *, _started: float | None = None, **call: Any) -> Any:
     """One :func:`qiopt.solve` (``call`` holds its keyword arguments) spread over ``executor``'s workers; see
     the module. ``executor`` is as for :func:`solve_many` (``None`` is not allowed: say where to run).
 
@@ -133,13 +133,13 @@ def spread(model: Any, executor: Any, **call: Any) -> Any:
     """
     import time
 
-    started = time.perf_counter()
+    started = time.perf_counter() if _started is None else _started  # a local cluster's start-up counts
     if isinstance(executor, str):
         if executor != "dask":
             raise ValueError(f"executor must be an Executor, a distributed.Client or 'dask', got {executor!r}")
         client, cluster = _local_dask()
         try:
-            return spread(model, client, **call)
+            return spread(model, client, _started=started, **call)
         finally:
             client.close()
             cluster.close()
@@ -183,7 +183,8 @@ def _tasks(model: Any, call: dict[str, Any], workers: int) -> list[dict[str, Any
         from qiopt.model import CompactModel, as_bqm
 
         given = rest.pop("members", None)
-        members = [(name, {}) for name in given] if given else [(name, own) for name, _, own in plan(
+        given = (given,) if isinstance(given, str) else given
+        members = [(name, {}) for name in given] if given else [(name, own) for name, own in plan(
             features(CompactModel.from_bqm(as_bqm(model))), call.get("time_limit"), workers)]
         arguments = set(inspect.signature(solve).parameters)  # solve's own, the rest are backend options
         calls = [{k: v for k, v in rest.items() if k in arguments or k in backend_class(name).options_type.names()}
