@@ -29,7 +29,7 @@ Check = Callable[[str, Any], Any]
 
 __all__ = [
     "Options", "beta_pair", "nonneg_float", "nonneg_int", "one_of", "option", "optional", "positive_float",
-    "positive_int", "probability", "seed_value", "unknown_key_error",
+    "positive_int", "probability", "seed_value", "share", "unknown_key_error",
 ]
 
 
@@ -123,6 +123,13 @@ def nonneg_float(name: str, value: Any) -> float:
 def probability(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
         raise ValueError(f"option {name!r} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def share(name: str, value: Any) -> float:
+    """A number in ``(0, 1]``: a share of something that must not be empty."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < float(value) <= 1:
+        raise ValueError(f"option {name!r} must be a number in (0, 1], got {value!r}")
     return float(value)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from qiopt.backends._reads import ReadOptions, initial_spins, keep_lowest, start_states
 from qiopt.backends.base import Backend, RunOutput
 from qiopt.model import CompactModel
-from qiopt.options import one_of, option, optional, positive_float, positive_int
+from qiopt.options import one_of, option, optional, positive_float, positive_int, share
 from qiopt.progress import reporter
 from qiopt.threads import lease
 
@@ -42,14 +42,6 @@ _MARGIN = 0.85  # share of the time left that a time-limited run or chunk is siz
 _MIN_SHARE = 0.2  # with time_limit, a last run shorter than this share of num_steps is not started
 _WRAP_STEPS = 3  # a run's wrap-up (last checkpoint, scoring) costs about this many steps; kept free of steps
 _PROBE_STEPS = 4  # steps timed at the start of a time-limited run (after one untimed step)
-
-
-def _amplitude(name: str, value: Any) -> float:
-    value = positive_float(name, value)
-    if value > 1.0:
-        raise ValueError(f"option {name!r} must be in (0, 1] (positions live between the walls at -1 and 1), "
-                         f"got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -78,7 +70,7 @@ class SimulatedBifurcationOptions(ReadOptions):
                           check=one_of(True, False))
     initial_amplitude: float = option(
         0.5, "initial_states start agents at positions initial_amplitude * s (momenta 0), in (0, 1]; 1 starts on "
-        "the walls. A bias, not a constraint: the dynamics may move away.", check=_amplitude)
+        "the walls. A bias, not a constraint: the dynamics may move away.", check=share)
     device: str = option("cpu", "'cpu' (compiled kernels) or 'cuda' (PyTorch on a GPU; pip install "
                          "'qiopt[gpu]'). The same dynamics; seeded runs differ between the two.",
                          check=one_of("cpu", "cuda"))

@@ -40,9 +40,9 @@ __all__ = ["TabuSearch", "default_tenure", "tabu_polish", "use_tree"]
 _TABU = 1e300  # key of a tabu variable (finite: a huge gain never compares as inf)
 _HUGE = 2.0**900  # models whose gains could come near _TABU are scaled down
 _SCAN_MATH = {"reassoc", "nsz", "arcp", "contract"}  # reassociated min-reduction, no inf/NaN assumption
-# ints columns of a read: iteration, iterations since the best improved, restarts, state is the unsaved best, why
-# done, saved best is a one-flip local minimum (saved on leaving it, not cut short by the end of a chunk)
-_T, _SINCE, _RESTARTS, _AT_BEST, _DONE, _LOCAL = range(6)
+# ints columns of a read: iteration, iterations since the best improved, restarts, why done, saved best is a
+# one-flip local minimum (saved on leaving it, not cut short by the end of a chunk)
+_T, _SINCE, _RESTARTS, _DONE, _LOCAL = range(5)
 RUNNING, BUDGET, RESTARTS, THRESHOLD = 0, 1, 2, 3
 """Why a read ended: still running, iteration budget spent, restarts exhausted, energy threshold reached."""
 
@@ -159,7 +159,8 @@ def _search(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nda
     if ints[_DONE] != RUNNING:
         return
     n, size, slots = s.shape[0], tree.shape[0] // 2, tenure + 1
-    t, since, restarts, at_best = ints[_T], ints[_SINCE], ints[_RESTARTS], ints[_AT_BEST]
+    t, since, restarts = ints[_T], ints[_SINCE], ints[_RESTARTS]
+    at_best = 0  # the state is the read's best, not yet saved; always saved before a chunk ends
     energy, low, rng, done = reals[0], reals[1], rngs[r], RUNNING
     for _ in range(steps):
         if t >= budget:
@@ -169,9 +170,6 @@ def _search(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nda
             if restarts >= max_restarts:
                 done = RESTARTS
                 break
-            if at_best:
-                best[:] = s
-                at_best = 0
             restarts += 1
             energy, rng = _restart(h, indptr, indices, data, offset, s, best, flips, gain, key, until, fifo,
                                    rank, tree, tree_mode, rng)
@@ -224,8 +222,8 @@ def _search(h: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.nda
             since += 1
     if at_best:
         best[:] = s
-        at_best, ints[_LOCAL] = 0, 0
-    ints[_T], ints[_SINCE], ints[_RESTARTS], ints[_AT_BEST], ints[_DONE] = t, since, restarts, at_best, done
+        ints[_LOCAL] = 0
+    ints[_T], ints[_SINCE], ints[_RESTARTS], ints[_DONE] = t, since, restarts, done
     reals[0], reals[1], rngs[r] = energy, low, rng
 
 
@@ -294,7 +292,7 @@ class TabuSearch:
         size = 1 << max(n - 1, 1).bit_length()
         self.rank = np.zeros((reads, n if self.tree_mode else 1), np.uint32)
         self.tree = np.full((reads, 2 * size if self.tree_mode else 2), -1, np.int32)
-        self.ints = np.zeros((reads, 6), np.int64)
+        self.ints = np.zeros((reads, 5), np.int64)
         self.reals = np.empty((reads, 2))
         self.rngs = np.array([_stream(seed, first_read + k) for k in range(reads)], dtype=np.uint64)
         for r in range(reads):

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ import numpy as np
 from qiopt.backends._reads import ReadOptions, initial_spins, start_states
 from qiopt.backends.base import Backend, RunOutput
 from qiopt.model import CompactModel
-from qiopt.options import nonneg_int, one_of, option, optional, positive_int
+from qiopt.options import nonneg_int, one_of, option, optional, positive_int, share
 from qiopt.progress import reporter
 from qiopt.threads import lease
 
@@ -39,17 +40,10 @@ _PROBE_STEPS = 64  # iterations of the first chunk, which measures the cost of a
 _UNBOUNDED = 2**62
 
 
-def _share(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < float(value) <= 1:
-        raise ValueError(f"option {name!r} must be a number in (0, 1] (0.5 restarts from a random-like state), "
-                         f"got {value!r}")
-    return float(value)
-
-
 def _threshold(name: str, value: Any) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise ValueError(f"option {name!r} must be None or a finite number (an energy), got {value!r}")
     return float(value)
 
@@ -73,7 +67,7 @@ class TabuOptions(ReadOptions):
         "allows.", check=optional(nonneg_int))
     perturbation: float = option(
         0.2, "Share of the variables flipped (chosen at random) in the read's best state to start a restart.",
-        check=_share)
+        check=share)
     energy_threshold: float | None = option(
         None, "A read stops once it finds an energy at most this; with time_limit the call then returns.",
         check=_threshold)

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ import dimod
 
 from qiopt.backends._reads import ReadOptions
 from qiopt.backends.base import Backend, RunOutput
+from qiopt.backends.tempering.ladder import MAX_REPLICAS
 from qiopt.model import CompactModel
 from qiopt.options import beta_pair, one_of, option, optional, positive_int
 from qiopt.threads import lease
@@ -29,14 +31,13 @@ from qiopt.threads import lease
 __all__ = ["ParallelTemperingBackend", "ParallelTemperingOptions"]
 
 _READS, _SWEEPS = 4, 1000
-_MAX_REPLICAS = 1024
 
 
 def _replicas(name: str, value: Any) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= _MAX_REPLICAS:
-        raise ValueError(f"option {name!r} must be None or an integer from 2 to {_MAX_REPLICAS}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 2 <= value <= MAX_REPLICAS:
+        raise ValueError(f"option {name!r} must be None or an integer from 2 to {MAX_REPLICAS}, got {value!r}")
     return int(value)
 
 
