@@ -1,6 +1,7 @@
 """What every sampling backend of the family (sa, tabu, sb, pt, sqa and the auto portfolio) must do alike: dimod's
 test kit, the exact optimum of small models (SPIN and BINARY, several seeds, no polish where it can be turned
-off), and a seed drawn when none is given that replays the run. Each backend's own file tests the rest."""
+off), a seed drawn when none is given that replays the run, and bad warm starts named. Each backend's own file
+tests the rest."""
 
 import unittest
 
@@ -51,3 +52,14 @@ def test_a_drawn_seed_is_recorded_and_replays(name):
     first = qiopt.get_backend(name, **FAST_OPTIONS[name]).sample(bqm)
     again = qiopt.get_backend(name, **FAST_OPTIONS[name], seed=first.info["options"]["seed"]).sample(bqm)
     np.testing.assert_array_equal(first.record.sample, again.record.sample)
+
+
+@pytest.mark.parametrize("name", FAMILY)
+@pytest.mark.parametrize("options", [
+    {"initial_states": {"x": 1}}, {"initial_states": {"a": 2, "b": 0}},
+    {"initial_states": {"a": 1, "b": 0}, "initial_states_generator": "none"},
+])
+def test_bad_warm_starts_are_named(name, options):
+    bqm = dimod.BQM({"a": 1.0, "b": -1.0}, {("a", "b"): 0.5}, 0.0, "BINARY")
+    with pytest.raises(ValueError, match="initial_states"):
+        qiopt.get_backend(name, **FAST_OPTIONS[name], **options).sample(bqm)

@@ -106,9 +106,6 @@ def test_bad_options_named(options, match):
     ({"beta_schedule_type": "custom"}, "beta_schedule"),
     ({"beta_schedule": [1.0, 2.0]}, "custom"),
     ({"num_sweeps": 10, "num_sweeps_per_beta": 3}, "multiple"),
-    ({"initial_states": {"x": 1}}, "initial_states"),
-    ({"initial_states": {"a": 2, "b": 0}}, "initial_states"),
-    ({"initial_states": {"a": 1, "b": 0}, "initial_states_generator": "none"}, "initial_states"),
 ])
 def test_bad_options_at_sample_time_named(options, match):
     bqm = dimod.BQM({"a": 1.0, "b": -1.0}, {("a", "b"): 0.5}, 0.0, "BINARY")

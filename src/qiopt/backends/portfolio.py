@@ -28,7 +28,7 @@ from typing import Any
 import dimod
 import numpy as np
 
-from qiopt.backends._reads import ReadOptions, keep_lowest
+from qiopt.backends._reads import ReadOptions, initial_spins, keep_lowest, start_states
 from qiopt.backends.base import Backend, RunOutput
 from qiopt.model import CompactModel
 from qiopt.options import option, optional, positive_int
@@ -148,6 +148,8 @@ class PortfolioBackend(Backend):
 
     def _run(self, model: CompactModel, options: Any, bqm: dimod.BinaryQuadraticModel) -> RunOutput:
         started = time.perf_counter()
+        # warm starts checked here, once: a member without them (exact) would otherwise drop bad ones unread
+        start_states(model, options, initial_spins(model, options.initial_states), 0, options.num_reads)
         facts = features(model)
         with lease(options.num_threads) as threads:
             if options.members is not None:
