@@ -92,7 +92,7 @@ def test_every_option_round_trips_through_toml(tmp_path, name):
         "num_reads": 3, "num_sweeps": 40, "num_sweeps_per_beta": 2, "beta_range": [0.1, 3.0],
         "beta_schedule_type": "linear", "seed": 11, "initial_states_generator": "tile", "time_limit": 0.5,
         "num_threads": 1, "polish": False, "randomize_order": True, "proposal_acceptance_criteria": "Gibbs",
-        "num_states": 2, "max_variables": 12, "swap_probability": 0.25,
+        "num_states": 2, "max_variables": 12, "swap_probability": 0.5, "chain_probability": 0.75,
     }
     chosen = {k: v for k, v in values.items() if k in options_type.names()}
     path = tmp_path / "c.toml"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import qiopt
-from qiopt.backends.annealing.engine import anneal_constrained
+from qiopt.backends.annealing.engine import anneal_constrained, move_shares
 from qiopt.problems import GraphPartitioning, LoadBalancing, TaskAllocation
 
 
@@ -144,3 +144,68 @@ def test_concurrent_solves_share_the_thread_budget_and_keep_their_answers(monkey
     monkeypatch.setenv(budget.VARIABLE, "zero")
     with pytest.raises(ValueError, match="QIOPT_NUM_THREADS"):
         qiopt.solve(problems[0], seed=0, num_sweeps=10)
+
+
+def _tight_gap(m, n, seed):
+    """A type-C generalized assignment instance (capacities 80 % of the mean demand per agent)."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(5, 26, size=(m, n)).astype(float)
+    c = rng.integers(10, 51, size=(m, n)).astype(float)
+    return TaskAllocation.from_arrays(c.T, a.T, np.floor(0.8 * a.sum(axis=1) / m))
+
+
+def test_shift_chains_keep_one_hot_exact_sums_exact_and_replay_on_any_thread_count():
+    from qiopt.backends._random import stream_state
+    from qiopt.backends.annealing import moves
+    from qiopt.backends.annealing.engine import kernel_model
+
+    p = _tight_gap(5, 40, seed=3)
+    cm = p.to_constrained()
+    chains = {"swap_probability": 0.0, "chain_probability": 1.0, "polish": False}  # every group move a chain
+    runs = [anneal_constrained(cm, num_reads=3, num_sweeps=300, seed=4, num_threads=t, **chains) for t in (1, 2, 3)]
+    for run in runs[1:]:
+        assert (run.states == runs[0].states).all()
+    states = runs[0].states
+    assert (np.add.reduceat(states[:, cm.group_vars], cm.group_ptr[:-1], axis=1) == 1).all()
+    assert np.allclose(runs[0].objective, cm.energy(states))
+    assert runs[0].feasible.all()  # chains alone cross the tight capacities to feasible states
+    plain = anneal_constrained(cm, num_reads=3, num_sweeps=300, seed=4, swap_probability=0.0, chain_probability=0.0,
+                               polish=False)
+    assert not (plain.states == states).all()  # the chain branch is what ran
+    # the kernel's maintained row sums stay exact under chains (30 sweeps: before the periodic recomputation)
+    km = kernel_model(cm)
+    choice = cm.group_vars[cm.group_ptr[:-1]].astype(np.int64)
+    x = np.zeros(cm.num_variables, dtype=np.int8)
+    lhs, tsum = np.zeros(cm.num_constraints), np.zeros(cm.num_squares)
+    moves.init_read(km, choice, x, lhs, tsum)
+    rng = np.array([stream_state(np.uint64(1), np.uint64(0))], dtype=np.uint64)
+    best_obj = np.full(1, np.inf)
+    moves.anneal_read(km, np.full(30, 0.05), 1, choice, x, lhs, tsum, rng, 0, np.ones(cm.num_constraints), 0.1,
+                      1.01, 0.0, 1.0, choice.copy(), x.copy(), best_obj)
+    assert np.allclose(lhs, cm.A @ x) and (x[choice] == 1).all() and x.sum() == cm.num_groups
+    moved = moves.descend_read(km, choice, x, lhs, tsum, rng, 0, 0, 4, 5)  # chains in the polish too
+    assert moved > 0 and np.allclose(lhs, cm.A @ x) and (x[choice] == 1).all() and x.sum() == cm.num_groups
+
+
+def test_chain_probability_is_an_option_and_reported():
+    cm = _tight_gap(4, 30, seed=5).to_constrained()
+    sampler = qiopt.get_backend("sa", seed=1, num_reads=2, num_sweeps=50, chain_probability=0.25)
+    sampleset = sampler.sample_constrained(cm)
+    assert sampleset.info["options"]["chain_probability"] == 0.25
+    assert np.allclose(sampleset.record.energy, cm.energy(sampleset.record.sample))
+    with pytest.raises(ValueError, match="chain_probability"):
+        qiopt.get_backend("sa", chain_probability=1.5)
+
+
+def test_the_move_shares_default_by_the_model_and_are_recorded():
+    gap = _tight_gap(4, 30, seed=5).to_constrained()  # agent-dependent demands: chains on
+    flat = TaskAllocation.random(30, 4, tightness=0.9, seed=2).to_constrained()  # one demand per task: off
+    assert move_shares(gap) == (0.25, 0.5) and move_shares(flat) == (0.5, 0.0)
+    sampler = qiopt.get_backend("sa", seed=1, num_reads=2, num_sweeps=50)
+    for cm, (swap, chain) in ((gap, (0.25, 0.5)), (flat, (0.5, 0.0))):
+        options = sampler.sample_constrained(cm).info["options"]
+        assert (options["swap_probability"], options["chain_probability"]) == (swap, chain)
+    same = anneal_constrained(flat, num_reads=2, num_sweeps=100, seed=3)
+    explicit = anneal_constrained(flat, num_reads=2, num_sweeps=100, seed=3, swap_probability=0.5,
+                                  chain_probability=0.0)
+    np.testing.assert_array_equal(same.states, explicit.states)

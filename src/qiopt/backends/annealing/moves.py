@@ -5,6 +5,13 @@ and the maintained sums: constraint left sides ``lhs = A x`` and squared-term su
 
 * **reassign** group ``g`` from its variable ``u`` to another of its variables ``v`` (``x_u: 1→0, x_v: 0→1``);
 * **swap** the bins of groups ``g`` and ``h`` (four variables change; needs the model's ``bins``);
+* **shift chain** (an ejection chain of length two): ``g`` moves to the bin of a random group ``h``, and ``h``
+  moves on to the one of its other variables (up to :data:`CHAIN_CANDIDATES`, each scored in O(1 + degree))
+  that changes objective + penalty least given the first move (four variables change, as in a swap; needs the
+  ``bins``). From a full state every reassign overfills a bin; the chain makes room in the target bin as it
+  fills it. Measured on generalized assignment 40 × 400 at 10 s (types C and D, 2 instances × 3 seeds):
+  mean gap 0.92 % → 0.72 % (D 1.37 % → 1.04 %, C 0.44 % → 0.41 %), with swaps at a quarter of the moves
+  (the defaults where items weigh differently on their bins: :func:`~.engine.move_shares`);
 * **flip** a free variable.
 
 Every move's change is computed in O(1 + degree) from the maintained sums: the objective part from ``c``,
@@ -28,9 +35,10 @@ import numpy as np
 
 from qiopt.backends._random import JIT, xorshift64
 
-__all__ = ["REFRESH_SWEEPS", "anneal_read", "descend_read", "init_read", "sample_deltas"]
+__all__ = ["CHAIN_CANDIDATES", "REFRESH_SWEEPS", "anneal_read", "descend_read", "init_read", "sample_deltas"]
 
 REFRESH_SWEEPS = 64
+CHAIN_CANDIDATES = 64  # a chain's tail scores all the ejected group's variables up to this many, else this many random
 _U53 = 2.0**-53
 
 
@@ -177,9 +185,11 @@ def _find(gptr, gvar, gbin, g, b):
 
 
 @nb.njit(**JIT)
-def _propose(model, choice, x, rng, r, g, swap_prob, cv, cd):
-    """Fill ``cv``/``cd`` with a random move of group ``g`` (a reassign, or a swap with a random group);
-    returns the number of changed variables (0: no move possible)."""
+def _propose(model, choice, x, rng, r, g, swap_prob, chain_prob, cv, cd):
+    """Fill ``cv``/``cd`` with a random move of group ``g``: a swap with a random group (probability
+    ``swap_prob``), else a reassign, which is a shift chain with probability ``chain_prob`` (``g`` moves to the
+    bin of a random group ``h`` and ``h`` moves on to another of its bins); returns the number of changed
+    variables (0: no move possible)."""
     (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
      gptr, gvar, gbin, pos, bins, free, group_of) = model
     u = choice[g]
@@ -201,11 +211,71 @@ def _propose(model, choice, x, rng, r, g, swap_prob, cv, cd):
         return 4
     if size < 2:
         return 0
+    if chain_prob > 0.0 and groups > 1 and _uniform(rng, r) < chain_prob:
+        h = _below(rng, r, groups - 1)
+        h += h >= g
+        w = choice[h]
+        bu, bw = bins[u], bins[w]
+        hsize = gptr[h + 1] - gptr[h]
+        if bu == bw or bu < 0 or bw < 0 or hsize < 2:
+            return 0
+        u2 = _find(gptr, gvar, gbin, g, bw)
+        if u2 < 0:
+            return 0
+        cv[0], cv[1], cv[2], cv[3] = u, u2, w, h  # h's new variable: chosen by _chain_tail
+        cd[0], cd[1], cd[2] = -1.0, 1.0, -1.0
+        return 3
     k = _below(rng, r, size - 1)
     k += k >= pos[u]
     cv[0], cv[1] = u, gvar[gptr[g] + k]
     cd[0], cd[1] = -1.0, 1.0
     return 2
+
+
+@nb.njit(**JIT)
+def _chain_tail(model, x, lhs, tsum, cv, cd, dl, dt, tr, ts, mark_r, mark_s, lam, rng, r):
+    """Complete the shift chain :func:`_propose` left (3 changes; ``cv[3]`` the ejected group ``h``): ``h``
+    moves to its variable of lowest objective + penalty change given the first three changes (one pass over
+    ``h``'s variables, each O(1 + degree)). Returns 4, or 0 when ``h`` has no other variable."""
+    (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
+     gptr, gvar, gbin, pos, bins, free, group_of) = model
+    h, w = cv[3], cv[2]
+    dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, 3, dl, dt, tr, ts, mark_r, mark_s, lam)
+    best_v, best = -1, np.inf
+    size = gptr[h + 1] - gptr[h]
+    scan = size <= CHAIN_CANDIDATES + 1
+    for k in range(size if scan else CHAIN_CANDIDATES):
+        if scan:
+            v = gvar[gptr[h] + k]
+        else:
+            j = _below(rng, r, size - 1)
+            v = gvar[gptr[h] + j + (j >= pos[w])]
+        if v == w:
+            continue
+        de = c[v]
+        for e in range(qptr[v], qptr[v + 1]):
+            y = qidx[e]
+            xy = float(x[y])
+            for o in range(3):
+                if cv[o] == y:
+                    xy += cd[o]
+            de += qval[e] * xy
+        for e in range(acptr[v], acptr[v + 1]):
+            q = acrow[e]
+            base = lhs[q] + dl[q]
+            de += lam[q] * (_viol(base + acval[e], lower[q], upper[q], tol[q])
+                            - _viol(base, lower[q], upper[q], tol[q]))
+        for e in range(bcptr[v], bcptr[v + 1]):
+            s = bcrow[e]
+            a = tsum[s] + dt[s] - targets[s]
+            de += weights[s] * ((a + bcval[e]) ** 2 - a * a)
+        if de < best:
+            best_v, best = v, de
+    _finish(x, lhs, tsum, cv, cd, 3, dl, dt, tr, ts, nr, ns, mark_r, mark_s, False)
+    if best_v < 0:
+        return 0
+    cv[3], cd[3] = best_v, 1.0
+    return 4
 
 
 @nb.njit(**JIT)
@@ -221,7 +291,7 @@ def init_read(model, choice, x, lhs, tsum):
 
 @nb.njit(**JIT)
 def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam, lam_floor, growth,
-                swap_prob, best_choice, best_x, best_obj):
+                swap_prob, chain_prob, best_choice, best_x, best_obj):
     """Anneal read ``r`` (state ``choice, x, lhs, tsum``; ``rng[r]`` its stream) over ``betas``.
 
     Updates the best feasible state (``best_choice``, ``best_x``, ``best_obj[r]``; ``inf`` = none yet) and the
@@ -235,7 +305,9 @@ def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam
     for beta in betas:
         for _ in range(sweeps_per_beta):
             for g in range(groups):
-                m = _propose(model, choice, x, rng, r, g, swap_prob, cv, cd)
+                m = _propose(model, choice, x, rng, r, g, swap_prob, chain_prob, cv, cd)
+                if m == 3:
+                    m = _chain_tail(model, x, lhs, tsum, cv, cd, dl, dt, tr, ts, mark_r, mark_s, lam, rng, r)
                 if m == 0:
                     continue
                 dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s, lam)
@@ -274,10 +346,11 @@ def anneal_read(model, betas, sweeps_per_beta, choice, x, lhs, tsum, rng, r, lam
 
 
 @nb.njit(**JIT)
-def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
+def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, chain_tries, max_rounds):
     """Zero-temperature polish of one read: best reassignment of every group, then ``swap_tries`` random
-    swaps per group and single flips of free variables, accepted when they lower (violation, objective)
-    lexicographically; rounds until none does (or ``max_rounds``). Returns the number of moves made."""
+    swaps and ``chain_tries`` random shift chains per group and single flips of free variables, accepted when
+    they lower (violation, objective) lexicographically; rounds until none does (or ``max_rounds``). Returns
+    the number of moves made."""
     (c, qptr, qidx, qval, acptr, acrow, acval, lower, upper, tol, bcptr, bcrow, bcval, targets, weights,
      gptr, gvar, gbin, pos, bins, free, group_of) = model
     groups = choice.shape[0]
@@ -309,8 +382,10 @@ def descend_read(model, choice, x, lhs, tsum, rng, r, swap_tries, max_rounds):
                 obj += dobj
                 choice[g] = best_v
                 improved += 1
-            for _t in range(swap_tries):
-                m = _propose(model, choice, x, rng, r, g, 1.0, cv, cd)
+            for t in range(swap_tries + chain_tries):
+                m = _propose(model, choice, x, rng, r, g, 1.0 if t < swap_tries else 0.0, 1.0, cv, cd)
+                if m == 3:
+                    m = _chain_tail(model, x, lhs, tsum, cv, cd, dl, dt, tr, ts, mark_r, mark_s, lam, rng, r)
                 if m == 0:
                     continue
                 dobj, dviol, dbad, nr, ns = _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s, lam)
@@ -349,7 +424,7 @@ def sample_deltas(model, choice, x, lhs, tsum, rng, count):
     _recompute(model, x, lhs, tsum)
     for k in range(count):
         if groups > 0 and (free.shape[0] == 0 or _below(rng, 0, 2) == 0):
-            m = _propose(model, choice, x, rng, 0, _below(rng, 0, groups), 0.0, cv, cd)
+            m = _propose(model, choice, x, rng, 0, _below(rng, 0, groups), 0.0, 0.0, cv, cd)
         else:
             v = free[_below(rng, 0, free.shape[0])]
             cv[0], cd[0], m = v, 1.0 - 2.0 * x[v], 1

@@ -75,8 +75,14 @@ class SimulatedAnnealingOptions(ReadOptions):
                                    check=one_of(True, False))
     proposal_acceptance_criteria: str = option("Metropolis", "'Metropolis' or 'Gibbs'.",
                                                check=one_of("Metropolis", "Gibbs"))
-    swap_probability: float = option(0.5, "Constrained models: share of group moves proposed as swaps of two "
-                                     "items' bins (the rest reassign one item).", check=probability)
+    swap_probability: float | None = option(
+        None, "Constrained models: share of group moves proposed as swaps of two items' bins (the rest reassign "
+        "one item). Default 0.25 where items weigh differently on their bins, else 0.5.",
+        check=optional(probability))
+    chain_probability: float | None = option(
+        None, "Constrained models: share of reassign moves proposed as shift chains (the item moves to the bin of a "
+        "random other item, which moves on to another of its bins). Default 0.5 where items weigh differently on "
+        "their bins (generalized assignment, speeds), else 0.", check=optional(probability))
 
 
 class SimulatedAnnealingBackend(Backend):
@@ -176,19 +182,25 @@ class SimulatedAnnealingBackend(Backend):
                            ) -> dimod.SampleSet:
         """Run the engine; ``starts`` (rows in the model's variable order) start the reads unless the
         ``initial_states`` option gives starts of its own."""
-        from qiopt.backends.annealing.engine import anneal_constrained
+        from qiopt.backends.annealing.engine import anneal_constrained, move_shares
 
         if options.seed is None:
             options = options.replace(seed=int(np.random.SeedSequence().entropy % 2**63))
         timed = options.time_limit is not None
+        swap, chain = move_shares(model)
         options = options.replace(num_reads=options.num_reads or _ENGINE_READS,
-                                  num_sweeps=options.num_sweeps or (_MAX_TIMED_SWEEPS if timed else _SWEEPS))
+                                  num_sweeps=options.num_sweeps or (_MAX_TIMED_SWEEPS if timed else _SWEEPS),
+                                  swap_probability=swap if options.swap_probability is None else
+                                  options.swap_probability,
+                                  chain_probability=chain if options.chain_probability is None else
+                                  options.chain_probability)
         t1 = time.perf_counter_ns()
         with lease(options.num_threads) as threads:  # the process's thread budget, shared with other solves
             run = anneal_constrained(
                 model, num_reads=options.num_reads, num_sweeps=options.num_sweeps, seed=options.seed,
                 beta_range=options.beta_range, time_limit=options.time_limit, num_threads=threads,
                 polish=options.polish, swap_probability=options.swap_probability,
+                chain_probability=options.chain_probability,
                 initial_states=starts if options.initial_states is None else
                 samples_in_order(options.initial_states, model.sample_labels))
         run.info["num_threads"] = threads
