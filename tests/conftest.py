@@ -8,6 +8,8 @@ import pytest
 FAST_OPTIONS: dict[str, dict] = {
     "sa": {"num_reads": 8, "num_sweeps": 200},
     "auto": {"num_reads": 4},
+    "decompose": {"num_reads": 2, "start_sweeps": 50, "subproblem_size": 8, "subproblem_sweeps": 100,
+                  "num_rounds": 2},
     "tabu": {"num_reads": 4, "num_iterations": 1000, "stall_iterations": 200},
     "sb": {"num_reads": 8, "num_steps": 200},
     "sqa": {"num_reads": 4, "num_sweeps": 100, "trotter": 8},

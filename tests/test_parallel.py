@@ -54,12 +54,18 @@ def test_dask_local_cluster_gives_the_local_answers():
     distributed = pytest.importorskip("distributed", reason="the 'distributed' extra")
     problems = _problems()[:2]
     local = [qiopt.solve(p, seed=s, num_sweeps=200) for p, s in zip(problems, [3, 4], strict=True)]
+    glass = nx.convert_node_labels_to_integers(nx.grid_2d_graph(16, 16, periodic=True))
+    decompose = {"backend": "decompose", "seed": 4, "start_sweeps": 20, "subproblem_size": 40, "num_rounds": 3,
+                 "subproblems_per_round": 8}
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with distributed.Client(cluster) as client:
         results = qiopt.solve_many(problems, seeds=[3, 4], executor=client, num_sweeps=200)
         portfolio = qiopt.solve(nx.random_regular_graph(3, 60, seed=1), backend="auto", members=["sa", "tabu"],
                                 time_limit=1.0, seed=2, executor=client)
+        decomposed = qiopt.solve(glass, executor=client, **decompose)
     cluster.close()
+    assert decomposed.info["decomposition"]["where"] == "Client"  # sub-problems solved on the workers
+    assert decomposed.best_energy == qiopt.solve(glass, **decompose).best_energy
     assert _answers(results) == _answers(local)
     assert all(r.info["options"]["num_threads"] == 1 for r in results)  # the worker's threads, not the machine's
     assert [task["backend"] for task in portfolio.info["spread"]] == ["sa", "tabu"]  # a member per worker

@@ -87,8 +87,9 @@ def solve(model: Any, *, backend: str | None = None,
             (``Result.backend == "roof_duality"``). ``None`` (default): no preprocessing.
         executor: spread this solve over an executor's workers (a ``concurrent.futures.Executor``, a
             ``distributed.Client`` or ``"dask"``): the ``"auto"`` portfolio's members run on workers of their
-            own, any other backend runs one seeded solve per worker; the best answer comes back with
-            ``info["spread"]`` (see :func:`qiopt.services.parallel.spread`). ``None`` (default): here.
+            own, ``"decompose"`` sends its sub-problems to the workers, any other backend runs one seeded solve
+            per worker; the best answer comes back with ``info["spread"]`` (see
+            :func:`qiopt.services.parallel.spread`). ``None`` (default): here.
         **options: options of the chosen backend, overriding the config.
 
     Explicit arguments win over ``QIOPT_*`` environment variables, which win over the config file.
@@ -224,6 +225,8 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool,
         last = position == len(chain) - 1
         options = prepared[name]
         structured = models.structured is not None and backend_class(name).structured
+        if not structured:
+            models.compact  # noqa: B018  (built once, here, so that its time counts against time_limit)
         if cfg.time_limit is not None:
             share = 1.0 - _DECODE_SHARE if structured or models.problem is None else 0.5
             if structured and search and models.problem is not None and models.problem.searchable():

@@ -1,7 +1,7 @@
-"""What every sampling backend of the family (sa, tabu, sb, pt, sqa and the auto portfolio) must do alike: dimod's
-test kit, the exact optimum of small models (SPIN and BINARY, several seeds, no polish where it can be turned
-off), a seed drawn when none is given that replays the run, and bad warm starts named. Each backend's own file
-tests the rest."""
+"""What every sampling backend of the family (sa, tabu, sb, pt, sqa, the auto portfolio and decompose) must do
+alike: dimod's test kit, the exact optimum of small models (SPIN and BINARY, several seeds, no polish where it
+can be turned off), a seed drawn when none is given that replays the run, and bad warm starts named. Each
+backend's own file tests the rest."""
 
 import unittest
 
@@ -14,7 +14,7 @@ from tests.conftest import FAST_OPTIONS
 import qiopt
 from qiopt.testing import random_bqm
 
-FAMILY = ("sa", "tabu", "sb", "pt", "sqa", "auto")
+FAMILY = ("sa", "tabu", "sb", "pt", "sqa", "auto", "decompose")
 
 #: Options with which each backend must find the optimum of the small models below, every seed.
 OPTIMUM = {
@@ -24,6 +24,7 @@ OPTIMUM = {
     "pt": {"num_reads": 2, "num_sweeps": 300, "polish": False},
     "sqa": {"num_reads": 4, "num_sweeps": 200, "polish": False},
     "auto": {"members": ["sa", "tabu"], "time_limit": 0.3},
+    "decompose": {"num_rounds": 4},
 }
 
 for _name in FAMILY:

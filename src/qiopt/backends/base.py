@@ -120,8 +120,9 @@ class Backend(dimod.Sampler):
                 warnings.warn(f"{self.name}: {len(samples)} of the {asked} reads asked fit in time_limit="
                               f"{getattr(options, 'time_limit', None)}s; raise time_limit or ask for fewer",
                               UserWarning, stacklevel=3)
+        # the model's variable order: sorting the labels costs 0.24 s at 200,000 variables (7 ms unsorted)
         sampleset = dimod.SampleSet.from_samples((samples, compact.labels), bqm.vartype, energies,
-                                                 info=info, **vectors)
+                                                 info=info, sort_labels=False, **vectors)
         sampleset.info["timing"] = _timing(t0, t1, t2)
         return sampleset
 

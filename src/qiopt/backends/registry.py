@@ -39,6 +39,7 @@ _BUILTIN: dict[str, str] = {
     "pt": "qiopt.backends.tempering:ParallelTemperingBackend",
     "sqa": "qiopt.backends.quantum_annealing:SimulatedQuantumAnnealingBackend",
     "auto": "qiopt.backends.portfolio:PortfolioBackend",
+    "decompose": "qiopt.backends.decomposition:DecompositionBackend",
     "exact": "qiopt.backends.exact:ExactBackend",
     "qaoa": "qiopt.backends.qaoa:QAOABackend",
     "ibm": "qiopt.backends.ibm:IBMBackend",

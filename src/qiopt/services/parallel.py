@@ -18,9 +18,11 @@ Results are pickled back: the sample set, the decoded solution and the model sol
 :func:`spread` is the other way round: one solve, its work spread over an executor's workers. The ``"auto"``
 portfolio sends each of its members to a worker (the plan made for as many threads as there are workers); any
 other backend runs one independent solve per worker with seeds derived from ``(seed, k)`` (its reads spread).
-The best answer comes back (feasible first, then the lowest objective or energy), with ``info["spread"]``
-saying what every task found and ``info["answered_by"]`` which task won. With ``time_limit`` the tasks end by
-it; tasks not back by then are cancelled (the first to finish is always waited for, so the call answers).
+The ``"decompose"`` backend runs here instead and sends its sub-problems to the workers
+(:mod:`qiopt.backends.decomposition`). The best answer comes back (feasible first, then the lowest objective or
+energy), with ``info["spread"]`` saying what every task found and ``info["answered_by"]`` which task won.
+With ``time_limit`` the tasks end by it; tasks not back by then are cancelled (the first to finish is always
+waited for, so the call answers).
 
 Example:
     >>> import networkx as nx, qiopt
@@ -38,8 +40,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from qiopt.executors import check_executor, is_dask, submit_options, worker_count
+from qiopt.options import derived_seed
 from qiopt.threads import default_threads
 
 __all__ = ["solve_many", "spread"]
@@ -55,7 +57,7 @@ def solve_many(models: Sequence[Any], *, seeds: Sequence[int | None] | None = No
         raise ValueError(f"seeds must have one entry per model ({len(items)}), got {len(seeds)}")
     base = options.pop("seed", None)
     if seeds is None:
-        seeds = [None if base is None else _derived(base, k) for k in range(len(items))]
+        seeds = [None if base is None else derived_seed(base, k) for k in range(len(items))]
     if not items:
         return []
     if executor is None:
@@ -74,15 +76,13 @@ def solve_many(models: Sequence[Any], *, seeds: Sequence[int | None] | None = No
         finally:
             client.close()
             cluster.close()
-    if not callable(getattr(executor, "submit", None)):
-        raise TypeError(f"executor must have a submit() method (an Executor or a distributed.Client), got "
-                        f"{type(executor).__name__}")
-    return _gather(executor, items, seeds, options, "worker" if _is_dask(executor) else None)
+    check_executor(executor)
+    return _gather(executor, items, seeds, options, "worker" if is_dask(executor) else None)
 
 
 def _gather(executor: Any, items: list[Any], seeds: Sequence[int | None], options: dict[str, Any],
             threads: int | str | None) -> list[Any]:
-    extra = {"pure": False} if _is_dask(executor) else {}  # Dask: every call runs, even with equal arguments
+    extra = submit_options(executor)
     futures = [executor.submit(_solve_one, item, seed, options, threads, **extra)
                for item, seed in zip(items, seeds, strict=True)]
     results = []
@@ -128,7 +128,7 @@ def spread(model: Any, executor: Any, *, _started: float | None = None, **call: 
     >>> with ThreadPoolExecutor(2) as pool:
     ...     result = qiopt.solve(nx.cycle_graph(8), seed=1, executor=pool)
     >>> result.best_energy, [task["seed"] for task in result.info["spread"]] == [
-    ...     _derived(1, 0), _derived(1, 1)]
+    ...     derived_seed(1, 0), derived_seed(1, 1)]
     (-8.0, True)
     """
     import time
@@ -143,18 +143,25 @@ def spread(model: Any, executor: Any, *, _started: float | None = None, **call: 
         finally:
             client.close()
             cluster.close()
-    if not callable(getattr(executor, "submit", None)):
-        raise TypeError(f"executor must have a submit() method (an Executor or a distributed.Client), got "
-                        f"{type(executor).__name__}")
-    dask = _is_dask(executor)
-    workers = len(executor.scheduler_info()["workers"]) if dask else getattr(executor, "_max_workers", None) \
-        or default_threads()
+    check_executor(executor)
+    from qiopt.config import resolve_config
+
+    if resolve_config(call.get("config"), backend=call.get("backend"), env=os.environ).backend == "decompose":
+        from qiopt.backends.decomposition.sampler import workers as decomposition_workers
+        from qiopt.solve import solve
+
+        if call.get("time_limit") is not None:  # a local cluster's start-up counts
+            call = call | {"time_limit": max(1e-3, float(call["time_limit"]) - (time.perf_counter() - started))}
+        with decomposition_workers(executor):  # one solve here; its sub-problems go to the workers
+            return solve(model, **call)
+    dask = is_dask(executor)
+    workers = worker_count(executor)
     limit = call.get("time_limit")
     tasks = _tasks(model, call, max(1, workers))
     if limit is not None:
         budget = _SPREAD_SHARE * float(limit) - (time.perf_counter() - started)
         tasks = [{**task, "time_limit": max(budget, 1e-3)} for task in tasks]
-    extra = {"pure": False} if dask else {}
+    extra = submit_options(executor)
     seeds = [task.pop("seed") for task in tasks]
     futures = [executor.submit(_solve_one, model, seed, task, "worker" if dask else None, **extra)
                for seed, task in zip(seeds, tasks, strict=True)]
@@ -191,7 +198,7 @@ def _tasks(model: Any, call: dict[str, Any], workers: int) -> list[dict[str, Any
                  | own | {"backend": name} for name, own in members]
     else:
         calls = [dict(rest) for _ in range(workers)]
-    return [task | {"seed": None if base is None else _derived(base, k)} for k, task in enumerate(calls)]
+    return [task | {"seed": None if base is None else derived_seed(base, k)} for k, task in enumerate(calls)]
 
 
 def _structured(model: Any) -> bool:
@@ -245,14 +252,6 @@ def _rank(result: Any) -> tuple[bool, float]:
     """Feasible answers first, then the lowest objective (a problem's) or energy."""
     value = result.solution.objective if result.solution is not None else result.best_energy
     return (not result.feasible, float(value))
-
-
-def _derived(seed: int, k: int) -> int:
-    return int(np.random.SeedSequence([int(seed), k]).generate_state(1, np.uint64)[0] >> 1)
-
-
-def _is_dask(executor: Any) -> bool:
-    return type(executor).__module__.split(".")[0] == "distributed"
 
 
 def _local_dask() -> tuple[Any, Any]:
