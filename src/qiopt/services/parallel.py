@@ -146,7 +146,8 @@ def spread(model: Any, executor: Any, *, _started: float | None = None, **call: 
     check_executor(executor)
     from qiopt.config import resolve_config
 
-    if resolve_config(call.get("config"), backend=call.get("backend"), env=os.environ).backend == "decompose":
+    backend = resolve_config(call.get("config"), backend=call.get("backend"), env=os.environ).backend
+    if backend == "decompose":
         from qiopt.backends.decomposition.sampler import workers as decomposition_workers
         from qiopt.solve import solve
 
@@ -157,7 +158,7 @@ def spread(model: Any, executor: Any, *, _started: float | None = None, **call: 
     dask = is_dask(executor)
     workers = worker_count(executor)
     limit = call.get("time_limit")
-    tasks = _tasks(model, call, max(1, workers))
+    tasks = _tasks(model, call, backend, max(1, workers))
     if limit is not None:
         budget = _SPREAD_SHARE * float(limit) - (time.perf_counter() - started)
         tasks = [{**task, "time_limit": max(budget, 1e-3)} for task in tasks]
@@ -174,18 +175,17 @@ def spread(model: Any, executor: Any, *, _started: float | None = None, **call: 
     return best
 
 
-def _tasks(model: Any, call: dict[str, Any], workers: int) -> list[dict[str, Any]]:
-    """One solve call per task (its seed under ``"seed"``): the portfolio's members, or one per worker."""
+def _tasks(model: Any, call: dict[str, Any], backend: str, workers: int) -> list[dict[str, Any]]:
+    """One solve call per task (its seed under ``"seed"``): the portfolio's members (``backend`` is the
+    configured one), or one per worker."""
     import inspect
 
     from qiopt.backends.registry import backend_class
-    from qiopt.config import resolve_config
     from qiopt.solve import solve
 
-    cfg = resolve_config(call.get("config"), backend=call.get("backend"), env=os.environ)
     base = call.get("seed")
     rest = {k: v for k, v in call.items() if k != "seed"}
-    if cfg.backend == "auto" and not _structured(model):
+    if backend == "auto" and not _structured(model):
         from qiopt.backends.portfolio import features, plan
         from qiopt.model import CompactModel, as_bqm
 
