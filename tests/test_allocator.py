@@ -12,6 +12,7 @@ import pytest
 
 import qiopt
 from qiopt import Allocator
+from qiopt.services.allocator import _matrices
 
 
 def _agents(m: int, rng: np.random.Generator) -> list[dict]:
@@ -224,6 +225,10 @@ def test_solve_backend_config_reach_the_batches():
     ({"a": True}, TypeError, r"request 'r' costs\['a'\] must be a number"),
     ({"a": "3"}, TypeError, r"costs\['a'\] must be a number"),
     ({"a": 1, "q": 2}, ValueError, "costs name unknown agent 'q'"),
+    # every agent in order: these rows are read all at once, and the error still names the request and agent
+    ({"a": 1, "b": float("nan")}, ValueError, r"request 'r' costs\['b'\] must be a finite number"),
+    ({"a": True, "b": 1}, TypeError, r"request 'r' costs\['a'\] must be a number"),
+    ({"a": 1, "b": "3"}, TypeError, r"request 'r' costs\['b'\] must be a number"),
 ])
 def test_bad_costs_are_named(costs, error, match):
     alloc = Allocator([{"id": "a"}, {"id": "b"}])
@@ -259,3 +264,44 @@ def test_a_lost_agents_requests_get_a_budget_in_proportion_to_their_number():
     assert alloc.last_result.info["options"]["time_limit"] <= share * full + 1e-9
     again = Allocator.from_dict(alloc.to_dict())
     assert again.to_dict()["largest_batch"] == 32
+
+
+def test_cost_rows_in_any_order_read_the_same():
+    agents = [{"id": "a", "capacity": 3}, {"id": "b", "capacity": 3}, {"id": "c", "capacity": 3}]
+    rows = [{"id": f"r{i}", "costs": {"a": i, "b": 2.5, "c": 3 - i}} for i in range(4)]
+    shuffled = [{"id": r["id"], "costs": dict(reversed(list(r["costs"].items())))} for r in rows]
+    partial = [{"id": r["id"], "costs": {"c": r["costs"]["c"], "a": r["costs"]["a"]}} for r in rows]
+    ids = [a["id"] for a in agents]
+    skills = dict.fromkeys(ids, set())
+    in_order, _, _ = _matrices(rows, ids, skills, set())
+    np.testing.assert_array_equal(in_order, [[i, 2.5, 3 - i] for i in range(4)])
+    np.testing.assert_array_equal(_matrices(shuffled, ids, skills, set())[0], in_order)
+    np.testing.assert_array_equal(_matrices(partial, ids, skills, set())[0], [[i, 0, 3 - i] for i in range(4)])
+    mixed = [rows[0], shuffled[1], partial[2], rows[3]]  # both paths in one batch, each row where it belongs
+    np.testing.assert_array_equal(_matrices(mixed, ids, skills, set())[0],
+                                  [[0, 2.5, 3], [1, 2.5, 2], [2, 0, 1], [3, 2.5, 0]])
+
+
+def test_agent_prices_carry_from_batch_to_batch_and_are_saved():
+    rng = np.random.default_rng(3)
+    agents = [{"id": f"a{k}", "capacity": 6} for k in range(4)]
+
+    def batch(b: int) -> list[dict]:  # every request is cheapest on a0, which has room for a third of them
+        return [{"id": f"r{b}-{i}", "demand": int(rng.integers(1, 3)),
+                 "costs": {a["id"]: k + float(rng.uniform(0, 0.5)) for k, a in enumerate(agents)}}
+                for i in range(8)]
+
+    alloc = Allocator(agents, seed=1, time_budget=0.2)
+    alloc.submit(batch(0))
+    prices = dict(map(tuple, alloc.to_dict()["prices"]))
+    assert set(prices) == {a["id"] for a in agents} and all(p >= 0 for p in prices.values())
+    assert prices["a0"] > 0  # the agent every request wants has a price
+    restored = Allocator.from_dict(copy.deepcopy(alloc.to_dict()))
+    assert restored.to_dict() == alloc.to_dict()
+    nxt = batch(1)
+    assert restored.submit(copy.deepcopy(nxt)) == alloc.submit(nxt)  # the same prices: the same placements
+    loss = alloc.remove_agent("a0")  # a lost agent's few requests do not reprice the others
+    assert set(loss) and dict(map(tuple, alloc.to_dict()["prices"])).keys() == {"a1", "a2", "a3"}
+    state = alloc.to_dict() | {"prices": [["a1", -1.0]]}
+    with pytest.raises(ValueError, match=r"prices\['a1'\]"):
+        Allocator.from_dict(state)

@@ -209,3 +209,37 @@ def test_the_move_shares_default_by_the_model_and_are_recorded():
     explicit = anneal_constrained(flat, num_reads=2, num_sweeps=100, seed=3, swap_probability=0.5,
                                   chain_probability=0.0)
     np.testing.assert_array_equal(same.states, explicit.states)
+
+
+def test_kernel_model_sorts_group_members_by_bin_only_when_they_are_not():
+    import scipy.sparse as sp
+
+    from qiopt.backends.annealing.engine import kernel_model
+    from qiopt.constrained import ConstrainedModel
+
+    def model(groups):  # two items on bins 0..2; variable v sits on bin v % 3
+        return ConstrainedModel(6, linear=[1.0, 2.0, 3.0, 3.0, 1.0, 2.0], groups=groups, bins=[0, 1, 2, 0, 1, 2],
+                                constraints=sp.csr_matrix(np.ones((1, 6))), upper=[2.0])
+
+    listed, reversed_ = kernel_model(model([[0, 1, 2], [3, 4, 5]])), kernel_model(model([[2, 1, 0], [5, 4, 3]]))
+    gvar, gbin = 16, 17  # members of each group and their bins, as the kernels read them
+    np.testing.assert_array_equal(listed[gvar], [0, 1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(reversed_[gvar], listed[gvar])
+    np.testing.assert_array_equal(reversed_[gbin], [0, 1, 2, 0, 1, 2])
+    for groups in ([[0, 1, 2], [3, 4, 5]], [[2, 1, 0], [5, 4, 3]]):  # the same optimum either way
+        run = anneal_constrained(model(groups), num_reads=2, num_sweeps=50, seed=1)
+        assert run.objective.min() == 2.0 and run.feasible.all()
+
+
+def test_a_short_deadline_goes_on_with_one_read_per_thread():
+    cm = TaskAllocation.random(600, 30, tightness=0.9, seed=4).to_constrained()
+    run = anneal_constrained(cm, num_reads=8, time_limit=0.01, num_threads=2, seed=1)
+    anneal = run.info["stages"]["anneal"]
+    assert anneal["reads"] == 8 and anneal["reads_to_the_end"] == 2  # far fewer than 50 sweeps of 8 reads fit
+    assert len(run.states) == 8 and run.satisfied.shape == (8, cm.num_constraints)
+    feasible, satisfied = cm.feasible_rows(run.states)
+    np.testing.assert_array_equal(run.feasible, feasible)
+    np.testing.assert_array_equal(run.satisfied, satisfied)
+    np.testing.assert_allclose(run.objective, cm.energy(run.states))
+    untimed = anneal_constrained(cm, num_reads=8, num_sweeps=20, num_threads=2, seed=1)
+    assert untimed.info["stages"]["anneal"]["reads_to_the_end"] == 8  # without a deadline every read goes on

@@ -271,6 +271,22 @@ def test_lagrangian_answer_is_feasible_and_brackets_the_optimum(seed):
         assert info["objective"] <= 1.25 * optimum  # the regret heuristic on good prices is close
 
 
+def test_lagrangian_starts_from_given_prices():
+    from qiopt.problems._lagrange import lagrangian
+
+    rng = np.random.default_rng(7)
+    size, cost = rng.integers(1, 8, size=(60, 5)).astype(float), rng.integers(1, 30, size=(60, 5)).astype(float)
+    capacity = np.r_[np.floor(0.8 * size.sum(axis=0)[:4] / 5), np.inf]  # the last bin has no capacity
+    _, full = lagrangian(cost, size, capacity, iterations=300)
+    prices = full["prices"]
+    assert prices.shape == (5,) and (prices >= 0).all() and prices[4] == 0.0 and prices.any()
+    _, cold = lagrangian(cost, size, capacity, iterations=1)
+    _, warm = lagrangian(cost, size, capacity, iterations=1, prices=prices)
+    assert warm["bound"] == pytest.approx(full["bound"]) and cold["bound"] < warm["bound"]  # L(λ) at the prices
+    _, ignored = lagrangian(cost, size, capacity, iterations=1, prices=np.r_[-1.0, prices[1:4], 5.0])
+    assert ignored["prices"][0] == 0.0 and ignored["prices"][4] == 0.0  # negative and uncapped prices: 0
+
+
 def test_lagrangian_reports_no_answer_when_the_regret_heuristic_finds_no_room():
     from qiopt.problems._lagrange import lagrangian
 

@@ -188,7 +188,9 @@ class ConstrainedModel:
         3.0
         """
         X = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        e = self.offset + X @ self.linear + 0.5 * np.einsum("ij,ij->i", X, (self.quadratic @ X.T).T)
+        e = self.offset + X @ self.linear
+        if self.quadratic.nnz:
+            e = e + 0.5 * np.einsum("ij,ij->i", X, (self.quadratic @ X.T).T)
         if self.num_squares:
             e += ((self.B @ X.T - self.targets[:, None]) ** 2 * self.weights[:, None]).sum(axis=0)
         return float(e[0]) if np.ndim(x) == 1 else e
@@ -210,9 +212,11 @@ class ConstrainedModel:
 
     def tolerance(self) -> np.ndarray:
         """Per-constraint slack accepted as satisfied: 1e-9 of the row's scale (float round-off)."""
-        scale = np.maximum(np.abs(self.A).max(axis=1).toarray().ravel() if self.num_constraints else
-                           np.zeros(0), 1.0)
-        return 1e-9 * scale * np.maximum(np.diff(self.A.indptr), 1)
+        if "_tolerance" not in self.__dict__:  # computed once: the rows do not change
+            scale = np.maximum(np.abs(self.A).max(axis=1).toarray().ravel() if self.num_constraints else
+                               np.zeros(0), 1.0)
+            self.__dict__["_tolerance"] = 1e-9 * scale * np.maximum(np.diff(self.A.indptr), 1)
+        return self.__dict__["_tolerance"].copy()
 
     def is_feasible(self, x: ArrayLike) -> bool:
         """Every group has exactly one variable set and every constraint holds (within :meth:`tolerance`)."""
@@ -221,11 +225,11 @@ class ConstrainedModel:
 
     def feasible_rows(self, X: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """For states ``(k, N)``: ``is_feasible`` per row, and ``is_satisfied`` per row and linear constraint."""
-        X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+        X = np.atleast_2d(np.asarray(X))
         a = self.lhs(X)
         sat = (np.maximum(a - self.upper, 0.0) + np.maximum(self.lower - a, 0.0)) <= self.tolerance()
-        ones = np.add.reduceat(X[:, self.group_vars], self.group_ptr[:-1], axis=1) if self.num_groups else \
-            np.ones((len(X), 0))
+        ones = np.add.reduceat(X[:, self.group_vars], self.group_ptr[:-1], axis=1, dtype=np.float64) \
+            if self.num_groups else np.ones((len(X), 0))
         return sat.all(axis=1) & (ones == 1).all(axis=1), sat
 
 

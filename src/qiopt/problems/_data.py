@@ -45,8 +45,10 @@ class JsonData:
 
 def check_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> None:
     """Refuse keys outside ``allowed``."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise TypeError(f"{where} must be a dict, got {type(data).__name__}")
+    if data.keys() <= allowed:
+        return
     unknown = sorted(set(data) - allowed, key=str)
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -57,14 +59,15 @@ def records(data: Any, field: str, optional: set[str]) -> list[dict[str, Any]]:
     if isinstance(data, str | bytes) or not isinstance(data, Sequence):
         raise TypeError(f"{field} must be a list of objects with an 'id', got {type(data).__name__}")
     out, seen = [], set()
+    allowed = {"id", *optional}
     for k, row in enumerate(data):
-        where = f"{field}[{k}]"
-        check_keys(row, {"id", *optional}, where)
+        if type(row) is not dict or not row.keys() <= allowed:
+            check_keys(row, allowed, f"{field}[{k}]")
         if "id" not in row:
-            raise ValueError(f"{where} has no 'id'; give every entry a unique id")
+            raise ValueError(f"{field}[{k}] has no 'id'; give every entry a unique id")
         ident = row["id"]
-        if not isinstance(ident, Hashable) or isinstance(ident, bool):
-            raise TypeError(f"{where}: id must be a string or number, got {ident!r}")
+        if type(ident) not in (str, int) and (not isinstance(ident, Hashable) or isinstance(ident, bool)):
+            raise TypeError(f"{field}[{k}]: id must be a string or number, got {ident!r}")
         if ident in seen:
             raise ValueError(f"{field}: duplicate id {ident!r}; every id must be unique")
         seen.add(ident)
@@ -142,6 +145,12 @@ def amounts(rows: Sequence[Mapping[str, Any]], key: str, bins: Sequence[Hashable
     """
     index = {b: k for k, b in enumerate(bins)}
     out = np.empty((len(rows), len(bins)), dtype=np.float64)
+    values = [r.get(key, default) for r in rows]
+    if set(map(type, values)) <= {int, float}:  # plain numbers (the usual form): checked all at once
+        flat = np.array(values, dtype=np.float64)
+        if np.isfinite(flat).all() and (flat >= 0).all():
+            out[:] = flat[:, None]
+            return out
     for i, r in enumerate(rows):
         value = r.get(key, default)
         if isinstance(value, Mapping):

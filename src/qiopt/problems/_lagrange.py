@@ -35,7 +35,8 @@ _STALL = 8  # iterations without a better bound before the step is halved
 
 
 def lagrangian(cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, time_limit: float | None = None,
-               iterations: int = 100) -> tuple[np.ndarray, dict[str, Any]]:
+               iterations: int = 100, prices: np.ndarray | None = None, scale: float = 2.0
+               ) -> tuple[np.ndarray, dict[str, Any]]:
     """``(a, info)``: the best regret answer over at most ``iterations`` subgradient steps (and ``time_limit``
     seconds); ``a[i]`` is item ``i``'s bin, all ``-1`` when no step found a feasible answer. ``cost`` is
     ``(n, m)`` with ``inf`` where an item may not go, ``size`` ``(n, m)``, ``capacity`` ``(m,)`` (``inf``: none).
@@ -48,14 +49,16 @@ def lagrangian(cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, time_li
     capacity = np.asarray(capacity, dtype=np.float64)
     n, m = cost.shape
     capped = np.isfinite(capacity)
-    lam, scale, stall = np.zeros(m), 2.0, 0
+    lam = np.zeros(m) if prices is None else np.where(capped, np.maximum(np.asarray(prices, dtype=np.float64), 0.0), 0.0)
+    stall = 0
+    best_lam = lam
     best, best_cost, bound = np.full(n, -1, dtype=np.int64), np.inf, -np.inf
     done = 0
     while done < max(1, int(iterations)):
         done += 1
         value, use = _relaxed(cost, size, capacity, lam)
         if value > bound + 1e-12 * abs(value):
-            bound, stall = value, 0
+            bound, stall, best_lam = value, 0, lam
         else:
             stall += 1
             if stall >= _STALL:
@@ -72,7 +75,7 @@ def lagrangian(cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, time_li
         target = best_cost if np.isfinite(best_cost) else value + 0.05 * abs(value) + 1.0
         lam = np.maximum(0.0, lam + scale * (target - value) / norm * g)
     return best, {"objective": float(best_cost), "bound": float(bound), "iterations": done,
-                  "seconds": time.perf_counter() - started}
+                  "seconds": time.perf_counter() - started, "prices": best_lam}
 
 
 @nb.njit(**_JIT)

@@ -193,11 +193,17 @@ class AssignmentProblem(Problem):
         arr = self.arrays
         if arr.factored or arr.affinity.nnz or arr.speed is not None:
             return []
-        from qiopt.problems._lagrange import lagrangian
-
-        a, info = lagrangian(arr.cost, arr.size, arr.capacity, time_limit)
+        a, info = self._relax(time_limit)
         state = self._state_of(a) if np.isfinite(info["objective"]) else None
         return [] if state is None else [("lagrangian", state)]
+
+    def _relax(self, time_limit: float | None) -> tuple[np.ndarray, dict[str, Any]]:
+        """:func:`~qiopt.problems._lagrange.lagrangian` on the arrays, from zero prices (a subclass may start
+        it from prices it knows)."""
+        from qiopt.problems._lagrange import lagrangian
+
+        arr = self.arrays
+        return lagrangian(arr.cost, arr.size, arr.capacity, time_limit)
 
     # -- answers ---------------------------------------------------------------------------------------------
     def _state_of(self, a: np.ndarray) -> np.ndarray | None:

@@ -11,7 +11,8 @@ they are, so the batch is a generalized assignment over the room left, with one 
 cost_i) − min(0, lowest cost_i))``): the engine places as many requests as fit first, then as cheaply as it
 can. Its reads start from a Lagrangian answer (the regret heuristic on prices that a few subgradient steps
 put on the capacities, :mod:`qiopt.problems._lagrange`: feasible and within about 1 % of the optimum in
-milliseconds; the greedy answer, cheapest agent with room and largest request first, when it finds none) and,
+milliseconds; the greedy answer, cheapest agent with room and largest request first, when it finds none;
+each batch's steps start from the agents' prices at the end of the last batch, kept with the state) and,
 when the time budget allows, the rounded LP relaxation. Then a ``fill`` stage places any request left out on the
 cheapest agent that still has room, so ``None`` means exactly that no eligible agent has room for it. A
 capacity is never exceeded: an engine answer that would is replaced by the greedy one (``last_info["source"]``
@@ -43,6 +44,7 @@ import os
 import threading
 import time
 from collections.abc import Hashable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -59,6 +61,8 @@ _AGENT_KEYS = {"capacity", "skills", "name"}
 _REQUEST_KEYS = {"demand", "skill", "costs", "name"}
 _TOL = 1e-9
 _NOT_PLACED = "__not placed__"
+_PLAIN = (int, float)  # types read without the (slower) abstract-class checks
+_WARM_STEP = 0.5  # the Lagrangian's first step size from warm prices (2 from zero prices)
 _SMALLEST_SHARE = 0.25  # of time_budget, the least a solve smaller than the largest batch gets
 
 
@@ -75,9 +79,20 @@ class _Batch(AssignmentProblem):
     start_share = 0.5  # the Lagrangian start is most of the answer (measured: the anneal adds ~0.1 % to it)
 
     def __init__(self, items: list[Hashable], bins: list[Hashable], arrays: AssignmentArrays,
-                 current: np.ndarray | None = None) -> None:
+                 current: np.ndarray | None = None, prices: np.ndarray | None = None) -> None:
         super().__init__(items, bins, arrays)
-        self.current = current
+        self.current, self.prices = current, prices
+
+    def _relax(self, time_limit: float | None) -> tuple[np.ndarray, dict[str, Any]]:
+        """The Lagrangian relaxation from the last batch's prices (consecutive batches price the same agents
+        alike), with shorter steps; the prices it ends with are kept in :attr:`prices` for the next batch."""
+        from qiopt.problems._lagrange import lagrangian
+
+        arr = self.arrays
+        a, info = lagrangian(arr.cost, arr.size, arr.capacity, time_limit, prices=self.prices,
+                             scale=_WARM_STEP if self.prices is not None else 2.0)
+        self.prices = info["prices"]
+        return a, info
 
     def structured_starts(self, time_limit: float | None = None) -> list[tuple[str, Any]]:
         priced = self.priced_starts(time_limit)  # the Lagrangian answer: feasible and close, in milliseconds
@@ -105,6 +120,7 @@ class Allocator:
         self._removed: set[Hashable] = set()  # agents lost: requests may still name them (they are dropped)
         self._batches = 0
         self._largest = 0  # the most requests one submit() solved: the size time_budget is meant for
+        self._prices: dict[Hashable, float] = {}  # agent -> its Lagrangian price in the last batch
         self._write = threading.Lock()  # one writer at a time, for a whole operation
         self._state = threading.Lock()  # held briefly: readers never see half a write
         self.last_result: Any = None
@@ -149,7 +165,7 @@ class Allocator:
                     raise ValueError(f"request {row['id']!r} is already placed; release it first or use a new id")
             largest, self._largest = self._largest, max(self._largest, len(rows))
             try:
-                placed = self._place(rows)
+                placed = self._place(rows, warm=True)
             except BaseException:  # a rejected batch leaves no trace
                 self._largest = largest
                 raise
@@ -232,10 +248,12 @@ class Allocator:
         """:func:`_matrices` of ``rows`` on the agents ``ids``, with their skills."""
         return _matrices(rows, ids, {k: self._agents[k]["skills"] for k in ids}, gone)
 
-    def _place(self, rows: list[dict[str, Any]], without: Hashable | None = None
+    def _place(self, rows: list[dict[str, Any]], without: Hashable | None = None, warm: bool = False
                ) -> dict[Hashable, tuple[Hashable | None, Any]]:
         """Solve one batch on the room left of every agent but ``without``; ``{id: (agent or None, live
-        record)}``. A request may name removed agents (and ``without``): they are dropped."""
+        record)}``. A request may name removed agents (and ``without``): they are dropped. ``warm``: the
+        Lagrangian start begins at the agents' prices from the last such batch, and keeps the new ones (a
+        submitted batch; the few requests of a lost agent would price the room differently)."""
         started = time.perf_counter()
         ids = [k for k in self._agents if k != without]
         cost, size, eligible = self._matrices(rows, ids, self._removed | {without})
@@ -246,7 +264,8 @@ class Allocator:
         todo = np.flatnonzero(fits.any(axis=1))
         self.last_info = {"source": "nothing to solve", "placed": 0}
         if len(todo):
-            chosen[todo] = self._solve(cost[todo], size[todo], fits[todo], room, [rows[i]["id"] for i in todo])
+            chosen[todo] = self._solve(cost[todo], size[todo], fits[todo], room, [rows[i]["id"] for i in todo],
+                                       agents=ids if warm else None)
         filled = _fill(chosen, size, fits, cost, room)
         out = {}
         for i, row in enumerate(rows):
@@ -258,10 +277,12 @@ class Allocator:
         return out
 
     def _solve(self, cost: np.ndarray, size: np.ndarray, fits: np.ndarray, room: np.ndarray,
-               names: list[Hashable], current: np.ndarray | None = None) -> np.ndarray:
+               names: list[Hashable], current: np.ndarray | None = None, agents: list[Hashable] | None = None
+               ) -> np.ndarray:
         """The engine on the batch; the agent index of each request (``-1``: none). New requests get a "not
         placed" bin; with a feasible ``current`` placement (re-balancing) every request stays placed and the
-        current placement is the fallback answer."""
+        current placement is the fallback answer. With ``agents`` (the ids of the columns), the Lagrangian
+        start begins at their last prices and the new ones are kept."""
         import qiopt
 
         m = len(room)
@@ -274,7 +295,9 @@ class Allocator:
             arrays = AssignmentArrays(np.c_[np.where(fits, cost, np.inf), np.full(len(cost), big)],
                                       np.c_[np.where(fits, size, 0.0), np.zeros(len(cost))], np.r_[room, np.inf],
                                       sp.csr_matrix((len(cost), len(cost))))
-            batch = _Batch(names, [*range(m), _NOT_PLACED], arrays)
+            known = agents is not None and bool(self._prices)
+            prices = np.array([*(self._prices.get(k, 0.0) for k in agents), 0.0]) if known else None
+            batch = _Batch(names, [*range(m), _NOT_PLACED], arrays, prices=prices)
         else:
             arrays = AssignmentArrays(np.where(fits, cost, np.inf), np.where(fits, size, 0.0), room,
                                       sp.csr_matrix((len(cost), len(cost))))
@@ -288,6 +311,8 @@ class Allocator:
             limit *= min(1.0, max(_SMALLEST_SHARE, len(cost) / self._largest))
         result = qiopt.solve(batch, backend=self.backend, config=self.config, time_limit=limit, **options)
         self.last_result = result
+        if agents is not None and batch.prices is not None:
+            self._prices = {k: float(p) for k, p in zip(agents, batch.prices[:m], strict=True)}
         a = batch._as_array(result.solution)
         source = result.solution.details.get("source", result.backend)
         if not result.solution.feasible or (a < 0).any():  # never exceed a capacity: a safe answer instead
@@ -306,6 +331,7 @@ class Allocator:
                     "backend": self.backend, "seed": self.seed, "time_budget": self.time_budget,
                     "config": self.config if isinstance(self.config, str | Mapping) else None,
                     "batches": self._batches, "largest_batch": self._largest,
+                    "prices": [[k, p] for k, p in self._prices.items() if k in self._agents],
                     "removed_agents": sorted(self._removed, key=repr)}
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -322,11 +348,12 @@ class Allocator:
     def from_dict(cls, state: Mapping[str, Any]) -> Allocator:
         """Rebuild an allocator from :meth:`to_dict`'s data (checked: every placement must fit)."""
         check_keys(state, {"version", "agents", "requests", "backend", "seed", "time_budget", "config", "batches",
-                           "largest_batch", "removed_agents"}, "allocator state")
+                           "largest_batch", "removed_agents", "prices"}, "allocator state")
         out = cls(state["agents"], backend=state.get("backend"), seed=state.get("seed"),
                   time_budget=state.get("time_budget"), config=state.get("config"))
         out._batches = int(state.get("batches", 0))
         out._largest = int(state.get("largest_batch", 0))
+        out._prices = {k: number(p, f"prices[{k!r}]") for k, p in state.get("prices", []) if k in out._agents}
         entries = state.get("requests", [])
         rows = records([e["request"] for e in entries], "requests", _REQUEST_KEYS) if entries else []
         ids = list(out._agents)
@@ -358,8 +385,8 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
               gone: set[Hashable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(cost, size, eligible)``, each ``(requests, agents)``, with every field checked (errors name the
     request). Agents in ``gone`` (removed ones) may still be named: they are dropped; any other name not in
-    ``ids`` is an error. Whole rows are checked at once (set operations, one array per row), so a batch of
-    1,000 requests × 50 agents takes a few milliseconds."""
+    ``ids`` is an error. Costs that list every agent in ``ids``' order (the usual form) are read for all such
+    rows in one array, others row by row, so a batch of 1,000 requests × 50 agents takes a few milliseconds."""
     cost = np.zeros((len(rows), len(ids)))
     index = {k: j for j, k in enumerate(ids)}
     known = index.keys() | gone
@@ -371,10 +398,11 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
         verb = "name" if field == "costs" else "names"
         raise ValueError(f"request {r['id']!r} {field} {verb} unknown agent {name!r}; known agents: {ids}")
 
-    demands, nowhere = [], []
+    demands, nowhere, whole = [], [], []
+    order = tuple(ids)
     for i, r in enumerate(rows):
         demand = r.get("demand")
-        if isinstance(demand, Mapping) and demand:
+        if type(demand) not in _PLAIN and isinstance(demand, Mapping) and demand:
             unknown(r, "demand", demand)
             r = {**r, "demand": {k: v for k, v in demand.items() if k in index}}
             if not r["demand"]:  # every agent it named is gone: eligible nowhere
@@ -382,27 +410,40 @@ def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[H
                 r = {**r, "demand": 1.0}
         demands.append(r)
         costs = r.get("costs", {})
-        if not isinstance(costs, Mapping):
+        if type(costs) is not dict and not isinstance(costs, Mapping):
             raise TypeError(f"request {r['id']!r} costs must be a mapping {{agent: cost}}, got {costs!r}")
-        unknown(r, "costs", costs)
-        values = list(costs.values())
-        fast = set(map(type, values)) <= {int, float}  # plain numbers: checked at once (bools are not)
-        row = np.array(values, dtype=np.float64) if fast else \
-            np.array([number(c, f"request {r['id']!r} costs[{a!r}]", signed=True) for a, c in costs.items()])
-        if not np.isfinite(row).all():
-            agent = list(costs)[int(np.flatnonzero(~np.isfinite(row))[0])]
-            number(costs[agent], f"request {r['id']!r} costs[{agent!r}]", signed=True)  # raises, naming it
-        if list(costs) == ids:  # the usual order: every agent, as listed
-            cost[i] = row
+        if tuple(costs) == order:  # the usual form: every agent, as listed; read below, all rows at once
+            whole.append(i)
             continue
+        unknown(r, "costs", costs)
         cols = np.fromiter((index.get(agent, -1) for agent in costs), dtype=np.int64, count=len(costs))
+        row = _cost_row(r, costs)
         cost[i, cols[cols >= 0]] = row[cols >= 0]
+    if whole:
+        flat = list(chain.from_iterable(rows[i]["costs"].values() for i in whole))
+        block = np.array(flat, dtype=np.float64).reshape(len(whole), len(ids)) \
+            if set(map(type, flat)) <= {int, float} else None  # plain numbers (bools are not)
+        if block is None or not np.isfinite(block).all():  # find the row at fault: its error names it
+            block = np.array([_cost_row(rows[i], rows[i]["costs"]) for i in whole])
+        cost[whole] = block
     size = amounts(demands, "demand", ids, 1.0, "agent", "request") if ids else np.full((len(rows), 0), np.inf)
     size[nowhere] = np.inf
     wanted = {r.get("skill") for r in rows}
     masks = {skill: np.array([skill is None or skill in skills[k] for k in ids], dtype=bool) for skill in wanted}
     skilled = np.array([masks[r.get("skill")] for r in rows], dtype=bool).reshape(len(rows), len(ids))
     return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
+
+
+def _cost_row(r: Mapping[str, Any], costs: Mapping[Hashable, Any]) -> np.ndarray:
+    """The values of ``costs`` as floats, checked (an error names the request and the agent)."""
+    values = list(costs.values())
+    fast = set(map(type, values)) <= {int, float}  # plain numbers: checked at once (bools are not)
+    row = np.array(values, dtype=np.float64) if fast else \
+        np.array([number(c, f"request {r['id']!r} costs[{a!r}]", signed=True) for a, c in costs.items()])
+    if not np.isfinite(row).all():
+        agent = list(costs)[int(np.flatnonzero(~np.isfinite(row))[0])]
+        number(costs[agent], f"request {r['id']!r} costs[{agent!r}]", signed=True)  # raises, naming it
+    return row
 
 
 def _within(size: np.ndarray, room: np.ndarray) -> np.ndarray:

@@ -111,7 +111,7 @@ def _pend(ptr, rows, vals, v, d, pending, mark, touched, count):
     return count
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)
 def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s, lam):
     """Change of (objective, penalty ``Σ_r lam[r] viol_r``, violated-row count) if ``x[cv[k]] += cd[k]`` for
     ``k < m`` (``lam`` all ones: the total violation).
@@ -149,7 +149,7 @@ def _delta(model, x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, mark_r, mark_s, lam):
     return dobj, dviol, dbad, nr, ns
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)
 def _finish(x, lhs, tsum, cv, cd, m, dl, dt, tr, ts, nr, ns, mark_r, mark_s, apply):
     """Apply (``apply``) or drop the pending change of :func:`_delta`, and clear the scratch arrays."""
     if apply:
@@ -171,7 +171,7 @@ def _settle(sums, pending, mark, touched, count, apply):
         mark[r] = 0
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)
 def _find(gptr, gvar, gbin, g, b):
     """The variable of group ``g`` on bin ``b`` (members sorted by bin), or -1."""
     lo, hi = gptr[g], gptr[g + 1]
@@ -184,7 +184,7 @@ def _find(gptr, gvar, gbin, g, b):
     return gvar[lo] if lo < gptr[g + 1] and gbin[lo] == b else -1
 
 
-@nb.njit(**JIT)
+@nb.njit(inline="always", **JIT)
 def _propose(model, choice, x, rng, r, g, swap_prob, chain_prob, cv, cd):
     """Fill ``cv``/``cd`` with a random move of group ``g``: a swap with a random group (probability
     ``swap_prob``), else a reassign, which is a shift chain with probability ``chain_prob`` (``g`` moves to the

@@ -205,7 +205,7 @@ class SimulatedAnnealingBackend(Backend):
                 samples_in_order(options.initial_states, model.sample_labels))
         run.info["num_threads"] = threads
         t2 = time.perf_counter_ns()
-        feasible, satisfied = model.feasible_rows(run.states)
+        feasible, satisfied = run.feasible, run.satisfied
         order = np.lexsort((run.objective, ~feasible))
         info = {"options": options.to_dict(), "backend": self.name, **run.info,
                 "constraint_labels": list(model.constraint_names)}
