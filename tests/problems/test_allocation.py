@@ -345,3 +345,13 @@ def test_search_keeps_its_move_deltas_exact_move_by_move(speed):
             arr.place(a, L, M, i, b)
             arr._moved(D, a, L, M, [old, b])
         np.testing.assert_array_equal(D, arr.move_deltas(a, L, M, np.arange(n)))
+
+
+def test_an_untimed_search_stops_after_a_fixed_amount_of_work():
+    p = TaskAllocation.random(50, 10, tightness=0.9, seed=3)
+    start = p.evaluate(p.reference("greedy").assignment)
+    assert p.search(start).details["search"]["kicks"] == p.kicks  # 500 pairs: 4,000 kicks of work, 800 allowed
+    p.search_work = 5_000  # 10 kicks on 500 pairs, whatever the machine's speed
+    first, again = p.search(start, seed=4), p.search(start, seed=4)
+    assert first.details["search"]["kicks"] == 10 and first.assignment == again.assignment
+    assert p.search(start, time_limit=5.0, seed=4).details["search"]["kicks"] == p.kicks  # timed: kicks, not work

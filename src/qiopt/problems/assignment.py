@@ -325,7 +325,7 @@ class AssignmentProblem(Problem):
         budget = None if time_limit is None else max(0.0, float(time_limit))
         best = super().best_solution(sampleset, max(1, min(max_candidates, 2000 // self.arrays.n)),
                                      time_limit=None if budget is None else budget / 2)
-        polish = self.polish_time if budget is None else \
+        polish = None if budget is None else \
             min(self.polish_time, max(0.0, started + budget - time.perf_counter()))
         best = self.search(best, polish, seed)
         best.details["polish"] = best.details.pop("search")
@@ -335,8 +335,10 @@ class AssignmentProblem(Problem):
         """Iterated local search from ``solution`` over *every* eligible pair: best-improvement moves and
         swaps, then :attr:`kicks` rounds of 2-4 random reassignments and search again (the ``search`` stage of
         :func:`qiopt.solve` on problems small enough, and the polish of :meth:`best_solution`). At most
-        ``time_limit`` (default :attr:`polish_time`) seconds, seeded with ``seed`` (default :attr:`seed`).
-        ``details["search"]`` reports the kicks tried and those that improved.
+        ``time_limit`` seconds, seeded with ``seed`` (default :attr:`seed`). Without a time limit the kicks
+        stop after a fixed amount of work (:attr:`search_work`), so the answer depends on the seed only
+        (:attr:`polish_time` remains a safety cap). ``details["search"]`` reports the kicks tried and those
+        that improved.
 
         >>> p = AssignmentProblem(["i", "j"], ["a", "b"], AssignmentArrays(
         ...     np.array([[1.0, 2.0], [2.0, 1.0]]), np.ones(2), np.array([1.0, 1.0]), sp.csr_matrix((2, 2))))
@@ -344,8 +346,10 @@ class AssignmentProblem(Problem):
         2.0
         """
         seconds = self.polish_time if time_limit is None else max(0.0, float(time_limit))
+        pairs = max(1, self.arrays.n * self.arrays.m)
+        kicks = min(self.kicks, max(1, self.search_work // pairs)) if time_limit is None else self.kicks
         before = self._as_array(solution)
-        after, stats = self.arrays.perturbed_search(before, self.kicks, seed=self.seed if seed is None else seed,
+        after, stats = self.arrays.perturbed_search(before, kicks, seed=self.seed if seed is None else seed,
                                                     time_limit=seconds)
         best = solution
         if self.arrays.score(after) < self.arrays.score(before):
@@ -367,9 +371,13 @@ class AssignmentProblem(Problem):
     """Default seed of the polish in :meth:`best_solution` (set it, or pass ``seed=``, to vary the search)."""
     kicks = 800
     """Perturbation rounds of :meth:`search` (0 turns that stage off)."""
-    polish_time = 3.0
-    """Seconds at most for :meth:`search` without a time limit (a safety cap: the answer is reproducible when
-    ``kicks`` ends first)."""
+    search_work = 2_000_000
+    """Item-bin pairs × kicks of an untimed :meth:`search`: it stops after ``search_work // pairs`` kicks (at most
+    :attr:`kicks`; 500 on 200 × 20, about 2.4 s here), a fixed amount of work, so an untimed answer is the same
+    wherever it runs (a 3 s time cap let 200 × 20 do 625 of 800 kicks here, and fewer on a busy worker)."""
+    polish_time = 10.0
+    """Seconds at most for :meth:`search` without a time limit: a safety cap, which :attr:`search_work` keeps
+    it well within (when the cap is hit, the answer depends on timing)."""
     repair_time = 0.5
     """Seconds at most for the local search of one :meth:`repair` (a poor sample is not repaired to the end;
     the polish continues from the best candidate)."""
