@@ -12,7 +12,7 @@ import pytest
 
 import qiopt
 from qiopt import Allocator
-from qiopt.services.allocator import _matrices
+from qiopt.services.tables import matrices as _matrices
 
 
 def _agents(m: int, rng: np.random.Generator) -> list[dict]:
@@ -272,7 +272,7 @@ def test_cost_rows_in_any_order_read_the_same():
     shuffled = [{"id": r["id"], "costs": dict(reversed(list(r["costs"].items())))} for r in rows]
     partial = [{"id": r["id"], "costs": {"c": r["costs"]["c"], "a": r["costs"]["a"]}} for r in rows]
     ids = [a["id"] for a in agents]
-    skills = dict.fromkeys(ids, set())
+    skills = {k: set() for k in ids}
     in_order, _, _ = _matrices(rows, ids, skills, set())
     np.testing.assert_array_equal(in_order, [[i, 2.5, 3 - i] for i in range(4)])
     np.testing.assert_array_equal(_matrices(shuffled, ids, skills, set())[0], in_order)

@@ -41,7 +41,9 @@ def lagrangian(cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, time_li
     seconds); ``a[i]`` is item ``i``'s bin, all ``-1`` when no step found a feasible answer. ``cost`` is
     ``(n, m)`` with ``inf`` where an item may not go, ``size`` ``(n, m)``, ``capacity`` ``(m,)`` (``inf``: none).
     ``info``: ``objective`` (``inf`` without an answer), ``bound`` (the best ``L(λ)``), ``iterations``,
-    ``seconds``."""
+    ``seconds``, ``prices`` (the ``λ`` of the best bound). ``prices`` (``(m,)``) start the steps from known
+    prices instead of zero (negative ones count as 0); ``scale`` is the first step's size (Polyak's rule's
+    factor, halved when the bound stalls), smaller when starting near good prices."""
     started = time.perf_counter()
     deadline = None if time_limit is None else started + max(0.0, float(time_limit))
     cost = np.ascontiguousarray(cost, dtype=np.float64)
@@ -49,7 +51,8 @@ def lagrangian(cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, time_li
     capacity = np.asarray(capacity, dtype=np.float64)
     n, m = cost.shape
     capped = np.isfinite(capacity)
-    lam = np.zeros(m) if prices is None else np.where(capped, np.maximum(np.asarray(prices, dtype=np.float64), 0.0), 0.0)
+    start = np.zeros(m) if prices is None else np.maximum(np.asarray(prices, dtype=np.float64), 0.0)
+    lam = np.where(capped, start, 0.0)  # no price on an uncapped bin
     stall = 0
     best_lam = lam
     best, best_cost, bound = np.full(n, -1, dtype=np.int64), np.inf, -np.inf

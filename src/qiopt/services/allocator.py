@@ -39,29 +39,26 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 import time
 from collections.abc import Hashable, Mapping, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from qiopt.problems import reference as ref
-from qiopt.problems._data import amounts, capacities, check_keys, number, records, skill_list
+from qiopt.problems._data import capacities, check_keys, number, records, skill_list
 from qiopt.problems._search import AssignmentArrays
 from qiopt.problems.assignment import AssignmentProblem
+from qiopt.services.tables import TOL, fill, matrices, within
 
 __all__ = ["Allocator", "UnknownIdError"]
 
 _AGENT_KEYS = {"capacity", "skills", "name"}
 _REQUEST_KEYS = {"demand", "skill", "costs", "name"}
-_TOL = 1e-9
 _NOT_PLACED = "__not placed__"
-_PLAIN = (int, float)  # types read without the (slower) abstract-class checks
 _WARM_STEP = 0.5  # the Lagrangian's first step size from warm prices (2 from zero prices)
 _SMALLEST_SHARE = 0.25  # of time_budget, the least a solve smaller than the largest batch gets
 
@@ -220,7 +217,7 @@ class Allocator:
             column = {k: j for j, k in enumerate(ids)}
             current = np.array([column[live["agent"]] for live in self._live.values()])
             room = np.array([self._agents[k]["capacity"] for k in ids])
-            fits = eligible & _within(size, room)
+            fits = eligible & within(size, room)
             moved_cost = cost + move * (np.arange(len(ids))[None, :] != current[:, None])
             chosen = self._solve(moved_cost, size, fits, room, [r["id"] for r in rows], current=current)
             self.last_info |= {"moved": int((chosen != current).sum()), "seconds": time.perf_counter() - started}
@@ -246,7 +243,7 @@ class Allocator:
     def _matrices(self, rows: list[dict[str, Any]], ids: list[Hashable], gone: set[Hashable]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:func:`_matrices` of ``rows`` on the agents ``ids``, with their skills."""
-        return _matrices(rows, ids, {k: self._agents[k]["skills"] for k in ids}, gone)
+        return matrices(rows, ids, {k: self._agents[k]["skills"] for k in ids}, gone)
 
     def _place(self, rows: list[dict[str, Any]], without: Hashable | None = None, warm: bool = False
                ) -> dict[Hashable, tuple[Hashable | None, Any]]:
@@ -259,14 +256,14 @@ class Allocator:
         cost, size, eligible = self._matrices(rows, ids, self._removed | {without})
         load = self._loads()
         room = np.array([self._agents[k]["capacity"] - load[k] for k in ids])
-        fits = eligible & _within(size, room)
+        fits = eligible & within(size, room)
         chosen = np.full(len(rows), -1)
         todo = np.flatnonzero(fits.any(axis=1))
         self.last_info = {"source": "nothing to solve", "placed": 0}
         if len(todo):
             chosen[todo] = self._solve(cost[todo], size[todo], fits[todo], room, [rows[i]["id"] for i in todo],
                                        agents=ids if warm else None)
-        filled = _fill(chosen, size, fits, cost, room)
+        filled = fill(chosen, size, fits, cost, room)
         out = {}
         for i, row in enumerate(rows):
             k = chosen[i]
@@ -365,7 +362,7 @@ class Allocator:
             if k is None or not eligible[i, k]:
                 raise ValueError(f"request {row['id']!r} is placed on {entry['agent']!r}, which cannot take it")
             out._live[row["id"]] = {"request": row, "agent": entry["agent"], "amount": float(size[i, k])}
-        over = [k for k, v in out._loads().items() if v > out._agents[k]["capacity"] * (1 + _TOL) + _TOL]
+        over = [k for k, v in out._loads().items() if v > out._agents[k]["capacity"] * (1 + TOL) + TOL]
         if over:
             raise ValueError(f"the saved placements exceed the capacity of agents {over}")
         return out
@@ -379,90 +376,3 @@ class Allocator:
 
 def _agent(row: dict[str, Any]) -> dict[str, Any]:
     return {"record": row, "capacity": float(capacities([row], "agent")[0]), "skills": set(skill_list(row))}
-
-
-def _matrices(rows: list[dict[str, Any]], ids: list[Hashable], skills: Mapping[Hashable, set[Any]],
-              gone: set[Hashable]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(cost, size, eligible)``, each ``(requests, agents)``, with every field checked (errors name the
-    request). Agents in ``gone`` (removed ones) may still be named: they are dropped; any other name not in
-    ``ids`` is an error. Costs that list every agent in ``ids``' order (the usual form) are read for all such
-    rows in one array, others row by row, so a batch of 1,000 requests × 50 agents takes a few milliseconds."""
-    cost = np.zeros((len(rows), len(ids)))
-    index = {k: j for j, k in enumerate(ids)}
-    known = index.keys() | gone
-
-    def unknown(r: Mapping[str, Any], field: str, names: Any) -> None:
-        if names.keys() <= known:
-            return
-        name = next(name for name in names if name not in known)
-        verb = "name" if field == "costs" else "names"
-        raise ValueError(f"request {r['id']!r} {field} {verb} unknown agent {name!r}; known agents: {ids}")
-
-    demands, nowhere, whole = [], [], []
-    order = tuple(ids)
-    for i, r in enumerate(rows):
-        demand = r.get("demand")
-        if type(demand) not in _PLAIN and isinstance(demand, Mapping) and demand:
-            unknown(r, "demand", demand)
-            r = {**r, "demand": {k: v for k, v in demand.items() if k in index}}
-            if not r["demand"]:  # every agent it named is gone: eligible nowhere
-                nowhere.append(i)
-                r = {**r, "demand": 1.0}
-        demands.append(r)
-        costs = r.get("costs", {})
-        if type(costs) is not dict and not isinstance(costs, Mapping):
-            raise TypeError(f"request {r['id']!r} costs must be a mapping {{agent: cost}}, got {costs!r}")
-        if tuple(costs) == order:  # the usual form: every agent, as listed; read below, all rows at once
-            whole.append(i)
-            continue
-        unknown(r, "costs", costs)
-        cols = np.fromiter((index.get(agent, -1) for agent in costs), dtype=np.int64, count=len(costs))
-        row = _cost_row(r, costs)
-        cost[i, cols[cols >= 0]] = row[cols >= 0]
-    if whole:
-        flat = list(chain.from_iterable(rows[i]["costs"].values() for i in whole))
-        block = np.array(flat, dtype=np.float64).reshape(len(whole), len(ids)) \
-            if set(map(type, flat)) <= {int, float} else None  # plain numbers (bools are not)
-        if block is None or not np.isfinite(block).all():  # find the row at fault: its error names it
-            block = np.array([_cost_row(rows[i], rows[i]["costs"]) for i in whole])
-        cost[whole] = block
-    size = amounts(demands, "demand", ids, 1.0, "agent", "request") if ids else np.full((len(rows), 0), np.inf)
-    size[nowhere] = np.inf
-    wanted = {r.get("skill") for r in rows}
-    masks = {skill: np.array([skill is None or skill in skills[k] for k in ids], dtype=bool) for skill in wanted}
-    skilled = np.array([masks[r.get("skill")] for r in rows], dtype=bool).reshape(len(rows), len(ids))
-    return cost, np.where(np.isfinite(size), size, 0.0), skilled & np.isfinite(size)
-
-
-def _cost_row(r: Mapping[str, Any], costs: Mapping[Hashable, Any]) -> np.ndarray:
-    """The values of ``costs`` as floats, checked (an error names the request and the agent)."""
-    values = list(costs.values())
-    fast = set(map(type, values)) <= {int, float}  # plain numbers: checked at once (bools are not)
-    row = np.array(values, dtype=np.float64) if fast else \
-        np.array([number(c, f"request {r['id']!r} costs[{a!r}]", signed=True) for a, c in costs.items()])
-    if not np.isfinite(row).all():
-        agent = list(costs)[int(np.flatnonzero(~np.isfinite(row))[0])]
-        number(costs[agent], f"request {r['id']!r} costs[{agent!r}]", signed=True)  # raises, naming it
-    return row
-
-
-def _within(size: np.ndarray, room: np.ndarray) -> np.ndarray:
-    """Where ``size`` fits in ``room``, up to round-off (relative :data:`_TOL`)."""
-    return size <= room + _TOL * np.maximum(1.0, np.abs(room))
-
-
-def _fill(chosen: np.ndarray, size: np.ndarray, fits: np.ndarray, cost: np.ndarray, room: np.ndarray) -> int:
-    """Place each request left out (largest first) on its cheapest agent that still has room; returns how
-    many it placed. After it, a request is left out only when no eligible agent has room for it."""
-    left = room.copy()
-    for i in np.flatnonzero(chosen >= 0):
-        left[chosen[i]] -= size[i, chosen[i]]
-    if (left < -_TOL * np.maximum(1.0, np.abs(room)) - _TOL).any():
-        raise RuntimeError("internal error: a batch placement exceeds a capacity")
-    filled = 0
-    for i in sorted(np.flatnonzero(chosen < 0), key=lambda i: -size[i].max(initial=0.0)):
-        ok = fits[i] & _within(size[i], left)
-        if ok.any():
-            k = int(np.argmin(np.where(ok, cost[i], math.inf)))
-            chosen[i], left[k], filled = k, left[k] - size[i, k], filled + 1
-    return filled
