@@ -205,7 +205,10 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 4, num_sweeps: 
         deadline -= min(t_anneal - started, 0.5 * (deadline - started))
     share = _POLISH_SHARE_WARM if warm else _POLISH_SHARE
     reserve = (_POLISH_SWEEPS, share * (deadline - t_anneal)) if polish and deadline is not None else (0, 0.0)
-    done = _schedule(run, hot, cold, int(num_sweeps), deadline, 0.97, reserve, narrow)
+    def settled() -> bool:  # every read going on holds a feasible state: no need to settle past the deadline
+        return bool(np.isfinite(best_obj[[lo for lo, _ in tasks]]).all())
+
+    done = _schedule(run, hot, cold, int(num_sweeps), deadline, 0.97, reserve, narrow, settled)
     anneal_s = time.perf_counter() - t_anneal
     final_feasible = np.array([moves.init_read(km, choice[r], x[r], lhs[r], tsum[r])[1] == 0 for r in range(reads)])
     # the best feasible state of each read, else its last state
@@ -231,7 +234,7 @@ def anneal_constrained(cm: ConstrainedModel, *, num_reads: int = 4, num_sweeps: 
 
 
 def _schedule(run: Any, hot: float, cold: float, sweeps: int, deadline: float | None, share: float,
-              reserve: tuple[int, float] = (0, 0.0), narrow: Any = None) -> int:
+              reserve: tuple[int, float] = (0, 0.0), narrow: Any = None, settled: Any = None) -> int:
     """Run a geometric schedule from ``hot`` to ``cold`` in segments; returns the sweeps run.
 
     Without a deadline: ``sweeps`` sweeps. With one, at each of :data:`_SEGMENTS` segments the rest of the
@@ -240,7 +243,7 @@ def _schedule(run: Any, hot: float, cold: float, sweeps: int, deadline: float | 
     deadline however the cost of a sweep changes as it cools. ``reserve = (k, s)`` keeps the time of ``k``
     sweeps at that rate, at most ``s`` seconds, for the stage after (the polish). ``narrow(fit)``, called
     after the probe with the number of sweeps that fit, may drop reads; it returns the factor on a sweep's
-    cost."""
+    cost. ``settled()`` says whether the reads need no cold sweeps when time runs out before the cold end."""
     if deadline is None:
         betas = beta_schedule((hot, cold), sweeps, "geometric")
         for segment in np.array_split(betas, min(_SEGMENTS, sweeps)):
@@ -264,7 +267,7 @@ def _schedule(run: Any, hot: float, cold: float, sweeps: int, deadline: float | 
         run(segment)
         per_sweep = (time.perf_counter() - t) / len(segment)
         done, beta = done + len(segment), float(segment[-1])
-    if beta < cold:  # out of time before the cold end: a few sweeps there, so the reads settle
+    if beta < cold and not (settled is not None and settled()):  # out of time: a few cold sweeps settle the reads
         run(np.full(2, cold))
         done += 2
     return done
