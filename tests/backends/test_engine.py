@@ -243,3 +243,15 @@ def test_a_short_deadline_goes_on_with_one_read_per_thread():
     np.testing.assert_allclose(run.objective, cm.energy(run.states))
     untimed = anneal_constrained(cm, num_reads=8, num_sweeps=20, num_threads=2, seed=1)
     assert untimed.info["stages"]["anneal"]["reads_to_the_end"] == 8  # without a deadline every read goes on
+
+
+def test_out_of_time_with_feasible_reads_skips_the_settle_sweeps():
+    cm = TaskAllocation.random(600, 30, tightness=0.9, seed=4).to_constrained()
+    found = anneal_constrained(cm, num_reads=1, num_sweeps=50, seed=0)
+    assert found.feasible[0]
+    start = found.states[0]
+    cold = anneal_constrained(cm, num_reads=4, time_limit=1e-4, num_threads=2, seed=1)  # random starts
+    warm = anneal_constrained(cm, num_reads=4, time_limit=1e-4, num_threads=2, seed=1, initial_states=start[None])
+    assert cold.info["stages"]["anneal"]["sweeps"] == 4  # the probe, then two cold sweeps to settle the reads
+    assert warm.info["stages"]["anneal"]["sweeps"] == 2  # the probe only: every read holds its feasible start
+    assert warm.feasible.all() and warm.objective.min() <= cm.energy(start) + 1e-9
