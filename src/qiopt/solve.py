@@ -156,6 +156,7 @@ class _Models:
         self.starts: list[tuple[str, Any]] = []
         self.start_ns = 0
         self.bound: Any = None  # the LP bound, when the LP start computed it
+        self.prices: np.ndarray | None = None  # the constraints' prices, when the starts' relaxation found them
         built = time.perf_counter()
         if problem is not None:
             self.structured: ConstrainedModel | None = problem.to_constrained()
@@ -163,6 +164,7 @@ class _Models:
                 t0 = time.perf_counter_ns()
                 left = None if start_limit is None else max(0.0, start_limit - (time.perf_counter() - built))
                 self.starts = problem.structured_starts(time_limit=left)  # building the model counts
+                self.prices = problem.structured_prices()
                 self.start_ns = time.perf_counter_ns() - t0
         elif isinstance(model, dimod.ConstrainedQuadraticModel):
             from qiopt.constrained.cqm import from_cqm
@@ -244,7 +246,7 @@ def _run_chain(cfg: SolverConfig, models: _Models, started: float, search: bool,
             if structured:
                 warm = models.starts if options.initial_states is None else []
                 starts = np.stack([state for _, state in warm]) if warm else None
-                sampleset = sampler._sample_structured(models.structured, options, t0, starts)
+                sampleset = sampler._sample_structured(models.structured, options, t0, starts, models.prices)
                 sampleset.info.update(models.notes)
                 if warm:
                     sampleset.info["starts"] = [start for start, _ in warm]

@@ -355,3 +355,39 @@ def test_an_untimed_search_stops_after_a_fixed_amount_of_work():
     first, again = p.search(start, seed=4), p.search(start, seed=4)
     assert first.details["search"]["kicks"] == 10 and first.assignment == again.assignment
     assert p.search(start, time_limit=5.0, seed=4).details["search"]["kicks"] == p.kicks  # timed: kicks, not work
+
+
+def _gap_type_d(m: int, n: int, seed: int) -> TaskAllocation:
+    """Chu & Beasley's class D: cost and demand anti-correlated, capacities 80 % of the mean demand per agent."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 101, size=(m, n)).astype(float)
+    c = 111.0 - a + rng.integers(-10, 11, size=(m, n))
+    return TaskAllocation.from_arrays(c.T, a.T, np.floor(0.8 * a.sum(axis=1) / m))
+
+
+def test_lagrangian_goes_on_when_its_first_answer_finds_no_room():
+    from qiopt.problems._lagrange import _regret, lagrangian
+    from qiopt.problems.reference import lp_relaxation
+
+    arr = _gap_type_d(8, 60, seed=3).arrays
+    assert not np.isfinite(_regret(arr.cost, arr.size, arr.capacity, np.zeros(arr.m))[1])  # at zero prices
+    a, info = lagrangian(arr.cost, arr.size, arr.capacity, iterations=300)
+    lp = lp_relaxation(arr)[1]["bound"]
+    assert info["iterations"] > 1 and info["bound"] >= lp - 1e-3 * abs(lp) and info["bound"] <= lp + 1e-6 * abs(lp)
+    assert np.isfinite(info["objective"]) and arr.overflow(a).sum() == 0 and info["objective"] >= lp
+
+
+def test_the_engine_anneals_on_the_lagrangian_prices_and_reports_true_objectives():
+    p = _gap_type_d(6, 40, seed=1)
+    result = qiopt.solve(p, seed=2, num_sweeps=300)
+    prices = p.structured_prices()
+    assert prices is not None and prices.shape == (p.to_constrained().num_constraints,) and prices.max() > 0
+    assert result.info["stages"]["anneal"]["priced"] is True
+    record = result.sampleset.record
+    assert np.allclose(record.energy, p.to_constrained().energy(record.sample))  # the model's, not the priced one
+    exact = p.reference("milp").objective
+    assert result.solution.feasible and result.solution.objective <= exact * 1.02
+    from qiopt.backends.annealing.engine import anneal_constrained
+
+    with pytest.raises(ValueError, match="prices must be"):
+        anneal_constrained(p.to_constrained(), num_sweeps=5, prices=np.ones(2))

@@ -169,8 +169,8 @@ class PortfolioBackend(Backend):
         info = {"portfolio": report, "answered_by": answered, "num_threads": threads, "features": facts}
         return RunOutput(best, info)
 
-    def _sample_structured(self, model: Any, options: Any, t0: int, starts: np.ndarray | None = None
-                           ) -> dimod.SampleSet:
+    def _sample_structured(self, model: Any, options: Any, t0: int, starts: np.ndarray | None = None,
+                           prices: np.ndarray | None = None) -> dimod.SampleSet:
         """Constrained models go to the allocation engine of ``sa`` (the one structured annealer)."""
         from qiopt.backends.registry import get_backend
 
@@ -178,7 +178,7 @@ class PortfolioBackend(Backend):
         own = {name: getattr(options, name) for name in (*_COMMON, "num_threads", "time_limit")}
         if options.num_reads is not None:
             own["num_reads"] = options.num_reads
-        sampleset = sa._sample_structured(model, sa.options.replace(**own), t0, starts)
+        sampleset = sa._sample_structured(model, sa.options.replace(**own), t0, starts, prices)
         seed = sampleset.info["options"]["seed"]  # the engine's, drawn when none was given: the run replays
         sampleset.info.update(backend=self.name, answered_by="sa", options=options.replace(seed=seed).to_dict())
         return sampleset

@@ -72,7 +72,7 @@ def lagrangian(cost: np.ndarray, size: np.ndarray, capacity: np.ndarray, time_li
         g = np.where(capped, use - np.where(capped, capacity, 0.0), 0.0)
         g[(lam <= 0.0) & (g < 0.0)] = 0.0
         norm = float(g @ g)
-        if norm == 0.0 or best_cost - bound <= 1e-9 * abs(best_cost) or \
+        if norm == 0.0 or (np.isfinite(best_cost) and best_cost - bound <= 1e-9 * abs(best_cost)) or \
                 (deadline is not None and time.perf_counter() > deadline):
             break
         target = best_cost if np.isfinite(best_cost) else value + 0.05 * abs(value) + 1.0

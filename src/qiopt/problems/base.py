@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dimod
+import numpy as np
 
 from qiopt.constrained.model import ConstrainedModel
 
@@ -75,6 +76,12 @@ class Problem(ABC):
         variables)``, found within ``time_limit`` seconds (``None``: no limit); the default is none (random
         starts)."""
         return []
+
+    def structured_prices(self) -> np.ndarray | None:
+        """Prices of :meth:`to_constrained`'s linear constraints (one per row, in row order) from the relaxation
+        :meth:`structured_starts` solved, or ``None`` (the default): the engine anneals on the objective plus
+        the priced constraint sums (see :func:`qiopt.backends.annealing.engine.anneal_constrained`)."""
+        return None
 
     def from_state(self, x: Any) -> Solution:
         """The answer a state of :meth:`to_constrained`'s model stands for (problems with such a model)."""

@@ -178,10 +178,11 @@ class SimulatedAnnealingBackend(Backend):
         sampleset.info.update(notes)
         return sampleset
 
-    def _sample_structured(self, model: ConstrainedModel, options: Any, t0: int, starts: np.ndarray | None = None
-                           ) -> dimod.SampleSet:
+    def _sample_structured(self, model: ConstrainedModel, options: Any, t0: int, starts: np.ndarray | None = None,
+                           prices: np.ndarray | None = None) -> dimod.SampleSet:
         """Run the engine; ``starts`` (rows in the model's variable order) start the reads unless the
-        ``initial_states`` option gives starts of its own."""
+        ``initial_states`` option gives starts of its own; ``prices`` (one per linear constraint) price the
+        anneal's objective."""
         from qiopt.backends.annealing.engine import anneal_constrained, move_shares
 
         if options.seed is None:
@@ -202,7 +203,7 @@ class SimulatedAnnealingBackend(Backend):
                 polish=options.polish, swap_probability=options.swap_probability,
                 chain_probability=options.chain_probability,
                 initial_states=starts if options.initial_states is None else
-                samples_in_order(options.initial_states, model.sample_labels))
+                samples_in_order(options.initial_states, model.sample_labels), prices=prices)
         run.info["num_threads"] = threads
         t2 = time.perf_counter_ns()
         feasible, satisfied = run.feasible, run.satisfied
