@@ -71,7 +71,7 @@ _POLISH_SWEEPS = 60  # the polish's time is kept as this many anneal sweeps (mea
 _POLISH_SHARE = 0.15  # ... but at most this share of a time-limited run's anneal + polish time
 _POLISH_SHARE_WARM = 0.5  # ... of a warm-started one (measured on the stream's batches at 25 ms: 0.57 -> 0.46 %)
 _FEW_SWEEPS = 50  # with fewer sweeps of every read left after the probe, one read per thread goes on
-_PRICE_SHARE = 0.9  # share of the given prices on the anneal's objective (measured below)
+_PRICE_SHARE = 0.9  # share of the given prices on the anneal's objective (measured: see the module)
 _POLISH_CHAINS = 2  # random shift chains tried per group in a polish round
 
 
